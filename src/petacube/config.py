@@ -1,0 +1,45 @@
+"""Configuration: defaults that run with zero set-up, overridable by a TOML file and
+`PETACUBE_*` environment variables (environment wins)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where petacube keeps its data and how it runs."""
+
+    model_config = SettingsConfigDict(env_prefix="PETACUBE_", extra="ignore")
+
+    home: Path = Field(default=Path("petacube-data"), description="data directory")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
+    tile_store: Path | None = Field(default=None, description="tile directory; default home/tiles")
+    threads: int = Field(default=0, description="decode threads; 0 = one per core")
+
+    @property
+    def catalog_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'catalog.db').resolve()}"
+
+    @property
+    def tile_path(self) -> Path:
+        return (self.tile_store or self.home / "tiles").resolve()
+
+
+def load_settings(config_file: str | Path | None = None, **overrides) -> Settings:
+    """Settings from an optional TOML file (or `$PETACUBE_CONFIG`), then the environment."""
+    config_file = config_file or os.environ.get("PETACUBE_CONFIG")
+    values: dict = {}
+    if config_file:
+        with open(config_file, "rb") as fh:
+            values = tomllib.load(fh).get("petacube", {})
+    env = Settings()  # environment only
+    values.update({k: v for k, v in env.model_dump(exclude_unset=True).items()})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate(values) if values else env
