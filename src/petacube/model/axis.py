@@ -47,6 +47,10 @@ class RegularAxis:
     resolution: float
     size: int
     points: bool = False  # cells are instants (regular time series), not areas
+    # Storage index of grid index 0. An import allocates the storage frame for all its
+    # files up front while the visible extent grows file by file, so a mosaic growing
+    # west or north never rewrites tiles already stored.
+    storage_offset: int = 0
 
     @property
     def upper(self) -> float:
@@ -139,7 +143,7 @@ class RegularAxis:
             new_lower = self.lower + a * abs(self.resolution)
         else:
             new_lower = self.upper - (b + 1) * abs(self.resolution)
-        return replace(self, lower=new_lower, size=b - a + 1)
+        return replace(self, lower=new_lower, size=b - a + 1, storage_offset=self.storage_offset + a)
 
 
 @dataclass(frozen=True)
@@ -253,5 +257,5 @@ Axis = RegularAxis | IrregularAxis
 
 
 def storage_size(axis: Axis) -> int:
-    """Length of the stored array along ``axis``."""
-    return axis.storage_size if isinstance(axis, IrregularAxis) else axis.size
+    """Minimum length of the stored array along ``axis``."""
+    return axis.storage_size if isinstance(axis, IrregularAxis) else axis.storage_offset + axis.size

@@ -1,0 +1,183 @@
+"""The `petacube` command: parses arguments and calls the packages."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from petacube.errors import PetacubeError
+
+
+def _cube(ctx: click.Context):
+    from petacube.config import load_settings
+    from petacube.datacube import Datacube
+
+    if "cube" not in ctx.obj:
+        opts = ctx.obj["opts"]
+        settings = load_settings(opts["config"], home=opts["home"], database_url=opts["database_url"])
+        ctx.obj["cube"] = Datacube(settings)
+    return ctx.obj["cube"]
+
+
+def user_errors(fn):
+    """Turn PetacubeErrors into one clear line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PetacubeError as exc:
+            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted; re-run the same command to resume", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group()
+@click.option("--home", type=click.Path(path_type=Path), envvar="PETACUBE_HOME", help="data directory (default ./petacube-data)")
+@click.option("--database-url", envvar="PETACUBE_DATABASE_URL", help="catalog database URL (default SQLite in the home)")
+@click.option("--config", type=click.Path(exists=True, path_type=Path), envvar="PETACUBE_CONFIG", help="TOML configuration file")
+@click.option("-v", "--verbose", is_flag=True, help="log what happens")
+@click.version_option(package_name="petacube")
+@click.pass_context
+def main(ctx, home, database_url, config, verbose):
+    """petacube: an open datacube server for Earth observation."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["opts"] = {"home": home, "database_url": database_url, "config": config}
+
+
+@main.command("import")
+@click.argument("ingredients", type=click.Path(path_type=Path))
+@click.option("--mock", is_flag=True, help="print what would be imported, change nothing")
+@click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.pass_context
+@user_errors
+def import_cmd(ctx, ingredients, mock, no_progress):
+    """Import the files an ingredients JSON describes (rasdaman wcst_import format)."""
+    from petacube.ingest.importer import run_import
+
+    report = run_import(ingredients, _cube(ctx), mock=mock or None, show_progress=not no_progress, echo=click.echo)
+    if report.mock_plan is not None:
+        return
+    for w in report.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(
+        f"{report.coverage_id}: {len(report.imported)} file(s) imported, "
+        f"{len(report.already_done)} already there, {len(report.skipped)} skipped in {report.seconds:.1f} s"
+    )
+    if report.skipped:
+        click.echo("skipped:", err=True)
+        for path, why in report.skipped:
+            click.echo(f"  {path}: {why}", err=True)
+
+
+@main.command("list")
+@click.pass_context
+@user_errors
+def list_cmd(ctx):
+    """List the coverages."""
+    cube = _cube(ctx)
+    for cov_id in cube.coverage_ids():
+        cov = cube.describe(cov_id)
+        shape = "×".join(str(n) for n in cov.shape)
+        click.echo(f"{cov_id}\t{', '.join(cov.dims)}\t{shape}\t{len(cov.bands)} band(s)\t{cov.crs.identifier}")
+
+
+@main.command("describe")
+@click.argument("coverage_id")
+@click.pass_context
+@user_errors
+def describe_cmd(ctx, coverage_id):
+    """Axes, extent, bands, slices and size on disk of a coverage."""
+    click.echo(describe_text(_cube(ctx).summary(coverage_id)))
+
+
+@main.command("delete")
+@click.argument("coverage_id")
+@click.pass_context
+@user_errors
+def delete_cmd(ctx, coverage_id):
+    """Delete a coverage (metadata and tiles; registered files are left alone)."""
+    _cube(ctx).delete(coverage_id)
+    click.echo(f"deleted {coverage_id}")
+
+
+def describe_text(info: dict) -> str:
+    """Human-readable form of `Datacube.summary`."""
+    lines = [f"coverage {info['id']}", f"  CRS        {info['crs']}", f"  CRS URI    {info['crs_uri']}"]
+    lines.append(f"  storage    {info['storage']}, tiles {info['tile_shape']}, {_size(info['size_on_disk'])} on disk")
+    lines.append(f"  slices     {info['slices']} from {info['files']} file(s)")
+    lines.append("  axes (grid order):")
+    for a in info["axes"]:
+        lines.append(f"    {a['label']:<6} {a['kind']:<9} {a['lower']} .. {a['upper']}  {a['detail']}  [{a['size']} cells]")
+    lines.append("  bands:")
+    for b in info["bands"]:
+        lines.append(f"    {b['name']:<12} {b['dtype']:<8} nulls {b['nulls'] or '-'}  unit {b['uom']}  {b['description']}")
+    if info["pyramid"]:
+        lines.append(f"  pyramid    {info['pyramid']}")
+    if info["metadata"]:
+        lines.append(f"  metadata   {info['metadata']}")
+    return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+_SUBSET = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$|^\s*(\w+)\s*=(.*)$")
+_QUOTED_TRIM = re.compile(r"""^\s*(["'])(.*?)\1\s*:\s*(["'])(.*?)\3\s*$""")
+_QUOTED = re.compile(r"""^\s*(["'])(.*)\1\s*$""")
+
+
+def parse_subset(text: str) -> tuple[str, object]:
+    """``E(500000:510000)``, ``ansi("2021-05-01")``, ``ansi("2021-05-01":"2021-06-01")`` or ``E=1:2``."""
+    m = _SUBSET.match(text)
+    if not m:
+        raise click.BadParameter(f"'{text}': write AXIS(low:high), AXIS(value) or AXIS=low:high")
+    label = m.group(1) or m.group(3)
+    body = (m.group(2) if m.group(1) else m.group(4)).strip()
+    if q := _QUOTED_TRIM.match(body):
+        return label, (q.group(2), q.group(4))
+    if q := _QUOTED.match(body):
+        return label, q.group(2)
+    parts = [p.strip() for p in body.split(":")]
+    if len(parts) == 1:
+        return label, parts[0]
+    if len(parts) == 2:
+        return label, (parts[0], parts[1])
+    raise click.BadParameter(f"'{text}': quote time bounds, e.g. ansi(\"2021-05-01T10:00\":\"2021-06-01\")")
+
+
+@main.command("export")
+@click.argument("coverage_id")
+@click.option("-s", "--subset", "subsets", multiple=True, help='AXIS(low:high) or AXIS(value), e.g. -s E(500000:510000) -s ansi("2021-05-01")')
+@click.option("-b", "--band", "bands", multiple=True, help="band to export (default all)")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="output file: .tif (2-D) or .nc")
+@click.pass_context
+@user_errors
+def export_cmd(ctx, coverage_id, subsets, bands, output):
+    """Write a region of a coverage to GeoTIFF or NetCDF."""
+    from petacube.encode import write_dataset
+
+    cube = _cube(ctx)
+    subset_map = dict(parse_subset(s) for s in subsets)
+    ds = cube.read(coverage_id, subset_map, list(bands) or None)
+    write_dataset(ds, cube.describe(coverage_id), output)
+    click.echo(f"wrote {output} ({', '.join(f'{d}={n}' for d, n in ds.sizes.items())})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

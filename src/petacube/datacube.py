@@ -1,0 +1,304 @@
+"""The Python entry point: ``petacube.open()`` gives a `Datacube` whose coverages read into
+``xarray.Dataset`` objects with coordinates and CRS.
+
+This joins the catalog (what a coverage is) and the tile store (its pixels); the engine
+and the OGC front ends read through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from petacube.catalog import Catalog
+from petacube.config import Settings, load_settings
+from petacube.errors import InvalidParameterValue
+from petacube.model import Coverage, IrregularAxis, RegularAxis, datetime_to_number, number_to_datetime64
+from petacube.model.crs import time_crs_of
+from petacube.storage import FileReference, TileStore, read_registered
+
+Subset = Any  # a coordinate (slice) or a (low, high) pair (trim); times as ISO strings or datetimes
+
+
+@dataclass(frozen=True)
+class GridRegion:
+    """A region of a coverage in grid indices, and the same in storage indices."""
+
+    coverage: Coverage  # the coverage restricted to the region (axes subset, sliced axes kept)
+    grid: tuple[tuple[int, int], ...]  # inclusive grid index ranges, grid order
+    sliced: frozenset[str]  # labels addressed by a slice (dropped from the result)
+
+    def storage_index(self) -> tuple[slice | list[int], ...]:
+        """Storage selection per axis: slices for regular axes, slot lists for irregular ones."""
+        out: list[slice | list[int]] = []
+        for axis in self.coverage.axes:
+            if isinstance(axis, IrregularAxis):
+                out.append(list(axis.slots))
+            else:
+                out.append(slice(axis.storage_offset, axis.storage_offset + axis.size))
+        return tuple(out)
+
+
+class Datacube:
+    """Coverages in one petacube home (catalog + tile store)."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or load_settings()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(self.settings.catalog_url)
+        self.store = TileStore(self.settings.tile_path, threads=self.settings.threads)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> "Datacube":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- catalog -----------------------------------------------------------------
+    def coverage_ids(self) -> list[str]:
+        return self.catalog.coverage_ids()
+
+    def describe(self, coverage_id: str) -> Coverage:
+        return self.catalog.get(coverage_id)
+
+    def __getitem__(self, coverage_id: str) -> "CoverageReader":
+        return CoverageReader(self, self.catalog.get(coverage_id))
+
+    def __contains__(self, coverage_id: str) -> bool:
+        return self.catalog.exists(coverage_id)
+
+    def delete(self, coverage_id: str) -> None:
+        """Remove a coverage: metadata first (it disappears at once), then its tiles."""
+        self.catalog.get(coverage_id)  # NoSuchCoverage if unknown
+        self.catalog.delete(coverage_id)
+        if self.store.has_coverage(coverage_id):
+            with self.store.transaction(f"delete {coverage_id}") as tx:
+                tx.delete_coverage(coverage_id)
+
+    def summary(self, coverage_id: str) -> dict:
+        """What `petacube describe` shows: axes, extent, bands, slices, size on disk."""
+        cov = self.catalog.get(coverage_id)
+        axes = []
+        for a in cov.axes:
+            lo, hi = a.lower, a.upper
+            if a.is_time and a.size:
+                t = axis_coordinates(cov, a)
+                lo, hi = str(t[0])[:19], str(t[-1])[:19]
+            detail = (
+                f"{a.size} coordinates" if a.irregular else f"resolution {a.resolution:g}"
+            )
+            kind = "irregular" if a.irregular else "regular"
+            axes.append({"label": a.label, "kind": kind, "lower": lo, "upper": hi, "detail": detail, "size": a.size})
+        counts = self.catalog.size_summary(coverage_id)
+        return {
+            "id": cov.id,
+            "crs": cov.crs.identifier,
+            "crs_uri": cov.crs.uri(),
+            "storage": "registered files (in situ)" if cov.insitu else "tiles",
+            "tile_shape": "×".join(map(str, cov.tile_shape)) if cov.tile_shape else "-",
+            "size_on_disk": self.store.size_on_disk(cov.id) if self.store.has_coverage(cov.id) else 0,
+            "slices": counts.get("slices", 0),
+            "files": counts.get("imported_files", counts.get("files", 0)),
+            "axes": axes,
+            "bands": [
+                {"name": b.name, "dtype": b.dtype, "nulls": ", ".join(map(str, b.nil_values)), "uom": b.uom, "description": b.description}
+                for b in cov.bands
+            ],
+            "pyramid": list(cov.pyramid),
+            "metadata": cov.metadata,
+        }
+
+    # ---- reading -------------------------------------------------------------------
+    def region(self, cov: Coverage, subsets: Mapping[str, Subset] | None = None) -> GridRegion:
+        """Translate geo subsets (rasdaman arithmetic) into a grid region."""
+        subsets = dict(subsets or {})
+        axes, grid, sliced = [], [], set()
+        for axis in cov.axes:
+            if axis.label not in subsets:
+                axes.append(axis)
+                grid.append((0, axis.size - 1))
+                continue
+            value = subsets.pop(axis.label)
+            if isinstance(value, (tuple, list)):
+                lo, hi = (coordinate_number(cov, axis, v) for v in value)
+                a, b = axis.trim_indices(lo, hi)
+            else:
+                a = b = axis.slice_index(coordinate_number(cov, axis, value))
+                sliced.add(axis.label)
+            axes.append(axis.subset(a, b))
+            grid.append((a, b))
+        if subsets:
+            cov.axis(next(iter(subsets)))  # raises InvalidAxisLabel naming the axes
+        from dataclasses import replace
+
+        return GridRegion(replace(cov, axes=tuple(axes)), tuple(grid), frozenset(sliced))
+
+    def read_array(self, region: GridRegion, band: str, level: int = 0) -> np.ndarray:
+        """Pixels of one band in ``region`` (grid order, sliced axes kept with length 1)."""
+        cov = region.coverage
+        band_obj = cov.band(band)
+        if cov.insitu:
+            return self._read_registered(region, band_obj.name)
+        return self.store.read(cov, band_obj.name, region.storage_index(), level=level)
+
+    def _read_registered(self, region: GridRegion, band: str) -> np.ndarray:
+        cov = region.coverage
+        band_pos = [b.name for b in cov.bands].index(band)
+        band_obj = cov.bands[band_pos]
+        # registered slices live on a storage frame like stored tiles: regular axes by
+        # storage offset, irregular axes by slot; read each slot separately
+        index = region.storage_index()
+        irregular = [i for i, ax in enumerate(cov.axes) if isinstance(ax, IrregularAxis)]
+        shape = tuple(len(ix) if isinstance(ix, list) else ix.stop - ix.start for ix in index)
+        out = np.full(shape, band_obj.fill_value, dtype=band_obj.dtype)
+        slot_lists = [index[i] for i in irregular]
+        combos = np.array(np.meshgrid(*slot_lists, indexing="ij")).reshape(len(irregular), -1).T if irregular else [()]
+        for combo in combos:
+            sub = list(index)
+            pos = [slice(None)] * len(index)
+            for k, i in enumerate(irregular):
+                slot = int(combo[k])
+                sub[i] = slice(slot, slot + 1)
+                pos[i] = slice(index[i].index(slot), index[i].index(slot) + 1)
+            window = tuple(s for s in sub)
+            half_open = tuple((s.start, s.stop) for s in window)
+            refs = [
+                FileReference(
+                    path=r.path,
+                    band_index=r.band_indices[band_pos],
+                    offset=tuple(lo for lo, _ in r.region),
+                    shape=tuple(hi - lo for lo, hi in r.region),
+                    subdataset=r.subdataset,
+                )
+                for r in self.catalog.slices(cov.id, region=half_open, registered=True)
+            ]
+            out[tuple(pos)] = read_registered(refs, window, band_obj.dtype, band_obj.fill_value)
+        return out
+
+    def read(
+        self,
+        coverage_id: str,
+        subsets: Mapping[str, Subset] | None = None,
+        bands: Sequence[str] | None = None,
+    ) -> xr.Dataset:
+        """Read a region into memory as an ``xarray.Dataset`` (one variable per band)."""
+        cov = self.catalog.get(coverage_id)
+        region = self.region(cov, subsets)
+        names = [cov.band(b).name for b in (bands or [b.name for b in cov.bands])]
+        if cov.insitu:
+            arrays = {n: self.read_array(region, n) for n in names}
+        else:
+            arrays = self.store.read_bands(region.coverage, names, region.storage_index())
+        return to_dataset(region, arrays)
+
+
+class CoverageReader:
+    """One coverage of a Datacube: its description and reads of it."""
+
+    def __init__(self, cube: Datacube, coverage: Coverage):
+        self.cube = cube
+        self.coverage = coverage
+
+    def read(self, bands: Sequence[str] | None = None, **subsets: Subset) -> xr.Dataset:
+        """``cube["S2"].read(E=(500000, 510000), ansi="2021-05-01")``"""
+        return self.cube.read(self.coverage.id, subsets, bands)
+
+    def to_xarray(self, bands: Sequence[str] | None = None) -> xr.Dataset:
+        """The whole coverage as a lazy, dask-backed Dataset chunked by tiles."""
+        import dask.array as da
+
+        cov = self.coverage
+        region = self.cube.region(cov)
+        chunks = cov.tile_shape or tuple(min(512, n) for n in cov.shape)
+        arrays = {}
+        for name in bands or [b.name for b in cov.bands]:
+            lazy = _LazyBand(self.cube, region, cov.band(name).name)
+            arrays[name] = da.from_array(lazy, chunks=chunks, asarray=True, fancy=False, name=f"{cov.id}-{name}-{id(lazy)}")
+        return to_dataset(region, arrays)
+
+
+class _LazyBand:
+    """Array-like view of one band for dask: slicing reads just those tiles."""
+
+    def __init__(self, cube: Datacube, region: GridRegion, band: str):
+        self.cube, self.region, self.band = cube, region, band
+        b = region.coverage.band(band)
+        self.dtype = np.dtype(b.dtype)
+        self.shape = region.coverage.shape
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key) -> np.ndarray:
+        from dataclasses import replace
+
+        cov = self.region.coverage
+        axes = []
+        for axis, k in zip(cov.axes, key):
+            start, stop, _ = k.indices(axis.size)
+            axes.append(axis.subset(start, stop - 1))
+        sub = GridRegion(replace(cov, axes=tuple(axes)), (), frozenset())
+        return self.cube.read_array(sub, self.band)
+
+
+def coordinate_number(cov: Coverage, axis, value: Any) -> float:
+    """A subset bound as a number in the axis' CRS unit (times may be ISO strings)."""
+    if axis.is_time:
+        if isinstance(value, (str, datetime, np.datetime64)):
+            return datetime_to_number(value, time_crs_of(axis.crs_axis, cov.crs))
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise InvalidParameterValue(
+                f"axis {axis.label}: '{value}' is not a number" + (" or time" if axis.is_time else "")
+            ) from None
+    return float(value)
+
+
+def axis_coordinates(cov: Coverage, axis) -> np.ndarray:
+    """Coordinates for xarray: cell centres, or datetime64 for time axes."""
+    coords = axis.coordinates()
+    if axis.is_time:
+        return number_to_datetime64(coords, time_crs_of(axis.crs_axis, cov.crs))
+    return coords
+
+
+def to_dataset(region: GridRegion, arrays: Mapping[str, Any]) -> xr.Dataset:
+    """Wrap band arrays (grid order) into a Dataset with coordinates, CRS and nulls."""
+    cov = region.coverage
+    coords = {a.label: axis_coordinates(cov, a) for a in cov.axes}
+    data_vars = {}
+    for name, arr in arrays.items():
+        band = cov.band(name)
+        attrs = {"units": band.uom, "description": band.description}
+        if band.nil_values:
+            attrs["nodata"] = [str(nv) for nv in band.nil_values]
+            first = band.nil_values[0]
+            if not first.is_interval:
+                attrs["_FillValue"] = band.fill_value
+        data_vars[name] = xr.Variable(cov.dims, arr, attrs)
+    ds = xr.Dataset(data_vars, coords=coords)
+    for label in region.sliced:
+        ds = ds.squeeze(label, drop=False)
+    ds.attrs.update({"coverage_id": cov.id, "crs": cov.crs.identifier, "crs_uri": cov.crs.uri()})
+    horizontal = cov.crs.horizontal
+    if horizontal is not None:
+        ds.attrs["crs_wkt"] = horizontal.to_wkt()
+    ds.attrs.update({f"metadata_{k}": v for k, v in cov.metadata.items() if isinstance(v, (str, int, float))})
+    return ds
+
+
+def open(home: str | Path | None = None, database_url: str | None = None, config: str | Path | None = None) -> Datacube:  # noqa: A001
+    """Open the datacube at ``home`` (default ``$PETACUBE_HOME`` or ``./petacube-data``)."""
+    return Datacube(load_settings(config, home=Path(home) if home else None, database_url=database_url))
+
+
+__all__ = ["Datacube", "CoverageReader", "GridRegion", "open"]
