@@ -1,3 +1,12 @@
-"""petacube: an open datacube server for Earth observation."""
+"""petacube: an open datacube server for Earth observation.
+
+``petacube.open(home)`` returns a `Datacube` (see `petacube.datacube`)."""
 
 __version__ = "0.1.0"
+
+
+def open(home=None, database_url=None, config=None):  # noqa: A001 - the public name users expect
+    """Open the datacube at ``home`` (default ``$PETACUBE_HOME`` or ``./petacube-data``)."""
+    from petacube.datacube import open as _open
+
+    return _open(home, database_url=database_url, config=config)

@@ -243,10 +243,12 @@ class Catalog:
         stmt = update(coverages).where(c.id == cov_id)
         if expected is not None:
             stmt = stmt.where(c.version == expected)
-        new = conn.execute(
+        # no RETURNING: netCDF4's wheel bundles an older libsqlite3 that may be the one loaded
+        changed = conn.execute(
             stmt.values(**{k: v for k, v in values.items() if k != "id"},
-                        version=c.version + 1, updated=now).returning(c.version)
-        ).scalar_one_or_none()
+                        version=c.version + 1, updated=now)
+        ).rowcount
+        new = self._version(conn, cov_id) if changed else None
         if new is None:
             now_at = self._version(conn, cov_id)
             if now_at is None:

@@ -47,15 +47,18 @@ def check_slices(cov: Coverage, records: Sequence[SliceRecord]) -> None:
 def insert_slices(conn: Connection, cov_id: str, records: Sequence[SliceRecord], now: datetime) -> None:
     if not records:
         return
-    ids = conn.execute(
-        insert(slices).returning(slices.c.id, sort_by_parameter_order=True),
-        [
-            {"coverage_id": cov_id, "path": r.path, "registered": r.registered,
-             "band_indices": list(r.band_indices), "subdataset": r.subdataset,
-             "metadata": r.metadata, "created": now}
-            for r in records
-        ],
-    ).scalars().all()
+    # one INSERT per slice and inserted_primary_key instead of RETURNING: netCDF4's wheel
+    # bundles an older libsqlite3 (no RETURNING) that may be the one the process loaded
+    ids = [
+        conn.execute(
+            insert(slices).values(
+                coverage_id=cov_id, path=r.path, registered=r.registered,
+                band_indices=list(r.band_indices), subdataset=r.subdataset,
+                metadata=r.metadata, created=now,
+            )
+        ).inserted_primary_key[0]
+        for r in records
+    ]
     conn.execute(
         insert(slice_extents),
         [

@@ -167,7 +167,13 @@ def _check_overlaps(plan: ImportPlan, ing: Ingredients, report: ImportReport) ->
     seen: list[tuple[PlannedSlice, dict, dict]] = []
     keep: list[PlannedSlice] = []
     for sl in plan.slices:
-        window = grid_window(cov, sl, sl.shape)
+        try:
+            window = grid_window(cov, sl, sl.shape)
+        except SourceFileError as exc:
+            if not ing.config.skip:
+                raise
+            report.skipped.append((str(sl.original_path or sl.path), exc.message))
+            continue
         coords = {
             a.label: set(sl.placements[a.label].coefficients or ())
             for a in cov.axes

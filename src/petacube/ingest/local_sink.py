@@ -142,9 +142,9 @@ class LocalSink:
         if data is not None:
             frame_cov = self.frame_coverage(cov)
             with store.transaction(f"import {sl.path.name} into {cov.id}") as tx:
+                tx.ensure_coverage(frame_cov)  # grow first: shifted cells need room
                 for label, k in shifts.items():
                     tx.shift(frame_cov, label, k)
-                tx.ensure_coverage(frame_cov)
                 for region, sel in zip(regions, selections):
                     tx.write_bands(frame_cov, region, {name: arr[sel] for name, arr in data.items()})
                     if cov.pyramid:

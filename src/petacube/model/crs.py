@@ -50,10 +50,14 @@ class CrsComponent:
     authority: str  # "EPSG" or "OGC"
     code: str  # "4326", "AnsiDate", "Index2D"
     version: str = "0"
+    labels: tuple[str, ...] = ()  # axis-label overrides (rasdaman's ?axis-label="...")
 
     @property
     def identifier(self) -> str:
-        return f"{self.authority}/{self.version}/{self.code}"
+        base = f"{self.authority}/{self.version}/{self.code}"
+        if self.labels:
+            base += "?axis-label=" + ",".join(f'"{lab}"' for lab in self.labels)
+        return base
 
     def uri(self, resolver: str = DEFAULT_RESOLVER) -> str:
         return f"{resolver.rstrip('/')}/crs/{self.identifier}"
@@ -74,6 +78,14 @@ class CrsComponent:
 
     @property
     def axes(self) -> tuple[CrsAxis, ...]:
+        axes = self._native_axes()
+        if not self.labels:
+            return axes
+        if len(self.labels) != len(axes):
+            raise InvalidCrs(f"{self.identifier}: {len(self.labels)} axis labels given for {len(axes)} axes")
+        return tuple(CrsAxis(lab, a.direction, a.unit, a.kind) for lab, a in zip(self.labels, axes))
+
+    def _native_axes(self) -> tuple[CrsAxis, ...]:
         if self.is_time:
             _, _, label, unit = TIME_CRSS[self.code]
             return (CrsAxis(label, "future", unit, "time"),)
@@ -111,13 +123,24 @@ def _crs_axis(a) -> CrsAxis:
 
 
 _COMPONENT_RE = re.compile(
-    r"(?:.*/def/crs/)?(?P<auth>EPSG|OGC|CRS)[/:](?:(?P<ver>[\w.]+)/)?(?P<code>[\w.]+)$", re.IGNORECASE
+    r"(?:.*/def/(?:crs/)?)?(?P<auth>EPSG|OGC|CRS)[/:](?:(?P<ver>[\w.]+)/)?(?P<code>[\w.]+)$", re.IGNORECASE
 )
 
 
+_AXIS_LABEL_RE = re.compile(r"\?axis-label=(.+)$")
+
+
 def parse_component(text: str) -> CrsComponent:
-    """One CRS component from any of the written forms."""
+    """One CRS component from any of the written forms (with rasdaman's ``?axis-label="x"``)."""
     text = text.strip()
+    labels: tuple[str, ...] = ()
+    if m := _AXIS_LABEL_RE.search(text):
+        labels = tuple(p.strip().strip('"').strip("'") for p in m.group(1).split(","))
+        text = text[: m.start()]
+        comp = parse_component(text)
+        comp = CrsComponent(comp.authority, comp.code, comp.version, labels)
+        comp.axes  # validates the label count
+        return comp
     m = _COMPONENT_RE.fullmatch(text) or _COMPONENT_RE.fullmatch(text.rstrip("/"))
     if not m:
         raise InvalidCrs(

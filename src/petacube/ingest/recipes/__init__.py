@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from petacube.errors import IngredientsError, SourceFileError
-from petacube.ingest.plan import ImportPlan, PlannedSlice
+from petacube.ingest.plan import ImportPlan, PlannedSlice, union_extent
+from petacube.ingest.recipes.common import growing_tile_shape
 from petacube.ingest.recipes.gdal_recipes import plan_gdal_recipe
 from petacube.ingest.recipes.general_coverage import plan_general_coverage
 from petacube.ingest.slicers import open_source
 from petacube.model import Coverage
+from petacube.storage import parse_tiling
 
 RECIPES = {
     "map_mosaic": plan_gdal_recipe,
@@ -31,7 +34,14 @@ def build_plan(ing, paths: list[Path], existing: Coverage | None, hooks) -> Impo
         raise IngredientsError(f"input.paths: no file to import for the new coverage {ing.input.coverage_id}")
     if not paths:
         return ImportPlan(existing, [])
-    return planner(ing, paths, existing, hooks)
+    plan = planner(ing, paths, existing, hooks)
+    if plan.slices:
+        plan.coverage = union_extent(plan.coverage, plan.slices, [sl.shape for sl in plan.slices])
+        if existing is None:  # `*` tile extents stand for the domain, known only now
+            tiling = getattr(ing.recipe.options, "tiling", None)
+            tiles = parse_tiling(tiling, plan.coverage) if tiling else growing_tile_shape(plan.coverage)
+            plan.coverage = replace(plan.coverage, tile_shape=tuple(int(n) for n in tiles))
+    return plan
 
 
 def read_slice(sl: PlannedSlice, cov: Coverage) -> dict[str, np.ndarray]:

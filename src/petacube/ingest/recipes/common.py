@@ -14,7 +14,6 @@ from petacube.errors import IngredientsError, PetacubeError, SourceFileError
 from petacube.ingest.plan import ImportPlan, PlannedSlice, Placement
 from petacube.ingest.slicers import open_source
 from petacube.model import Band, Coverage, Crs, NilValue, RegularAxis
-from petacube.storage import default_tile_shape, parse_tiling
 
 
 def opened_units(paths: list[Path], slicer: str, hooks, plan: ImportPlan, skip: bool, default_crs: str | None = None) -> Iterator:
@@ -140,16 +139,22 @@ def check_compatible(cov: Coverage, crs: Crs, bands: tuple[Band, ...], path: Pat
 
 def apply_storage_options(cov: Coverage, options, config) -> Coverage:
     """Tiling, pyramid levels, registration and WMS flag from the ingredients."""
-    tiling = getattr(options, "tiling", None)
-    tile_shape = parse_tiling(tiling, cov) if tiling else default_tile_shape(cov)
+    # the tile shape is settled in build_plan once the extent is known (for `*` extents)
     pyramid = pyramid_factors(cov, options)
     return replace(
         cov,
-        tile_shape=tuple(int(n) for n in tile_shape),
         pyramid=pyramid,
         insitu=bool(getattr(config, "insitu", False)),
         wms_import=bool(getattr(options, "wms_import", False)),
     )
+
+
+def growing_tile_shape(cov: Coverage) -> tuple[int, ...]:
+    """Default tiles for a coverage whose extent is not known yet: 512 × 512 over the two
+    horizontal (or, without any, the last two) axes, one cell thick elsewhere."""
+    kinds = [a.crs_axis.kind for a in cov.axes]
+    planar = {i for i, k in enumerate(kinds) if k in ("x", "y")} or set(range(max(0, len(kinds) - 2), len(kinds)))
+    return tuple(512 if i in planar else 1 for i in range(len(kinds)))
 
 
 def pyramid_factors(cov: Coverage, options) -> tuple[tuple[int, ...], ...]:

@@ -7,7 +7,6 @@ adds one y/x tile, at one time for the time series.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from petacube.errors import IngredientsError, SourceFileError
@@ -22,6 +21,7 @@ from petacube.ingest.recipes.common import (
     spatial_axes,
     xy_placements,
 )
+from petacube.ingest.ingredients import parse_time_step
 from petacube.ingest.sentences import parse_datetime
 from petacube.model import Coverage, Crs, IrregularAxis, RegularAxis, datetime_to_number
 
@@ -37,7 +37,7 @@ def plan_gdal_recipe(ing, paths: list[Path], existing: Coverage | None, hooks) -
             raise IngredientsError(f"recipe.options.time_crs: {options.time_crs} is not a time CRS (use OGC/0/AnsiDate or OGC/0/UnixTime)")
     plan = ImportPlan(existing, [])  # coverage filled in below
     template = existing
-    time_step = _parse_step(options.time_step) if recipe == "time_series_regular" else None
+    time_step = _time_step(options.time_step) if recipe == "time_series_regular" else None
     entries = []
     for original, path, _, unit in opened_units(paths, "gdal", hooks, plan, config.skip, config.default_crs):
         try:
@@ -126,23 +126,10 @@ def _file_time(options, unit, path: Path):
         raise SourceFileError(f"{path}: time '{text}' does not parse with format {fmt!r}: {msg}") from None
 
 
-_STEP = re.compile(r"(?P<n>[\d.]+)\s*(?P<unit>days?|hours?|minutes?|seconds?|d|h|m|s)\b", re.I)
-
-
-def _parse_step(text: str | None) -> timedelta:
-    """``"2 days 10 minutes 3 seconds"`` as rasdaman's time_step."""
+def _time_step(text):
     if not text:
         raise IngredientsError("recipe.options.time_step is required for time_series_regular (e.g. \"1 days\")")
-    total = timedelta()
-    matched = _STEP.findall(str(text))
-    if not matched or _STEP.sub("", str(text)).strip():
-        raise IngredientsError(f"recipe.options.time_step: {text!r} is not like \"2 days 10 minutes 3 seconds\"")
-    for n, unit in matched:
-        u = unit.lower()[0]
-        total += {"d": timedelta(days=float(n)), "h": timedelta(hours=float(n)), "m": timedelta(minutes=float(n)), "s": timedelta(seconds=float(n))}[u]
-    if total.total_seconds() <= 0:
-        raise IngredientsError(f"recipe.options.time_step: {text!r} must be positive")
-    return total
+    return parse_time_step(text)
 
 
 def _skipped_note(plan: ImportPlan) -> str:
