@@ -31,7 +31,7 @@ def make_scene(path: Path, day: int, seed: int) -> None:
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
     vegetation = 0.5 + 0.5 * np.sin(6 * xx + 3 * yy) * np.cos(4 * yy)  # fields
     water = (xx - 0.7) ** 2 + (yy - 0.3) ** 2 < 0.02  # a lake
-    season = np.sin(np.pi * day / 120)  # greener towards summer
+    season = 0.3 + 0.7 * np.sin(np.pi * (day - 60) / 200)  # greener towards summer (days 90..190)
     refl = {
         "B02": 600 + 200 * (1 - vegetation),
         "B03": 800 + 300 * vegetation * season,

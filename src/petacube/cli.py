@@ -37,6 +37,13 @@ def user_errors(fn):
         except KeyboardInterrupt:
             click.echo("interrupted; re-run the same command to resume", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so plainly; the traceback goes to the log (-v)
+            logging.getLogger("petacube").debug("internal error", exc_info=True)
+            click.echo(f"internal error ({type(exc).__name__}: {exc}); this is a petacube bug, please report it "
+                       "with the output of the same command run with -v", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -51,6 +58,8 @@ def user_errors(fn):
 def main(ctx, home, database_url, config, verbose):
     """petacube: an open datacube server for Earth observation."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if verbose:
+        logging.getLogger("petacube").setLevel(logging.DEBUG)
     ctx.ensure_object(dict)
     ctx.obj["opts"] = {"home": home, "database_url": database_url, "config": config}
 

@@ -67,7 +67,7 @@ def write_netcdf(ds: xr.Dataset, path: Path) -> None:
         if fill is not None:
             out[name].encoding["_FillValue"] = fill
     out.attrs = {k: (v if isinstance(v, (str, int, float)) else str(v)) for k, v in out.attrs.items()}
-    out.to_netcdf(path, engine="h5netcdf")
+    out.to_netcdf(path, engine="netcdf4")
 
 
 def _spatial(cov: Coverage) -> list[str]:
