@@ -80,7 +80,9 @@ def test_chunk_aligned_blocks_cover_the_box():
 def test_reader_handles_codec_chains(codecs):
     store = zarr.storage.MemoryStore()
     data = np.arange(5 * 30 * 20, dtype="int32").reshape(5, 30, 20) - 1000
-    array = zarr.create_array(store, name="a", shape=data.shape, chunks=(2, 8, 8), dtype="int32", fill_value=7, **codecs)
+    array = zarr.create_array(
+        store, name="a", shape=data.shape, chunks=(2, 8, 8), dtype="int32", fill_value=7, **codecs
+    )
     array[:, :, :15] = data[:, :, :15]  # chunks beyond column 16 stay unwritten
     expected = data.copy()
     expected[:, :, 15:] = 7

@@ -95,7 +95,8 @@ def test_shift_moves_data_toward_higher_indices(store, make_coverage):
     # a new tile 5 columns west (not a whole tile), then one 16 columns west (a whole tile)
     for step, shift in enumerate((5, 16)):
         width = expected.shape[2] + shift
-        grown = make_coverage(nt=2, ny=20, nx=width, tile=TILE, pyramid=((1, 2, 2),), x_lower=500000.0 - 10 * shift * (step + 1))
+        x_lower = 500000.0 - 10 * (expected.shape[2] + shift - 40)  # the new columns lie west
+        grown = make_coverage(nt=2, ny=20, nx=width, tile=TILE, pyramid=((1, 2, 2),), x_lower=x_lower)
         west = np.full((2, 20, shift), 7 + step, dtype="uint16")
         with store.transaction("west") as tx:
             tx.ensure_coverage(grown)

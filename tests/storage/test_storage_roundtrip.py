@@ -205,3 +205,10 @@ def test_ensure_coverage_changes_only_what_differs(store, make_coverage):
         tx.ensure_coverage(make_coverage(tile=TILE, bands=more.bands))
     snapshot = store.repository.readonly_session(branch="main").store
     assert list(zarr.open_group(snapshot, path="coverages/cov", mode="r").group_keys()) == []
+
+
+def test_a_directory_holding_something_else_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("petacube.storage.tile_store.CREATE_ATTEMPTS", 1)
+    (tmp_path / "notes.txt").write_text("not a tile store")
+    with pytest.raises(StorageError, match="cannot open the tile store"):
+        TileStore(tmp_path)

@@ -36,9 +36,10 @@ from petacube.storage.chunk_grid import (
     selection_shape,
 )
 
-# chunks fetched together: enough to hide fetch latency behind decoding, few enough to
-# bound the compressed bytes a huge read holds (two batches per worker)
-BATCH = 8
+# Chunks fetched together (at most): bigger batches wake the event loop less often
+# (measured: 8 -> 32 gains ~5 %), smaller ones bound the compressed bytes a huge read
+# holds (two batches per worker: 32 x 2 x 2 x ~0.4 MB for 512x512 uint16 tiles).
+BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,10 @@ def read_regions(
         outputs.append(out)
         jobs.extend(_Job(fmt, plan, out) for plan in plan_chunks(norm, fmt.chunk_shape))
     if jobs:
-        batches = _Batches(store, jobs)
-        workers = [pool.submit(batches.work) for _ in range(max(1, min(threads, len(jobs))))]
-        for w in workers:
+        workers = max(1, min(threads, len(jobs)))
+        batches = _Batches(store, jobs, size=min(BATCH, math.ceil(len(jobs) / workers)))
+        running = [pool.submit(batches.work) for _ in range(workers)]
+        for w in running:
             w.result()
     for i, future in fallbacks:
         outputs[i] = np.asarray(future.result())
@@ -160,9 +162,9 @@ class _Batches:
     overlaps decoding with at most two batches in memory per worker, and the event loop
     wakes once per batch rather than once per chunk."""
 
-    def __init__(self, store: Store, jobs: list[_Job]):
+    def __init__(self, store: Store, jobs: list[_Job], size: int):
         self._store = store
-        self._batches = iter([jobs[i:i + BATCH] for i in range(0, len(jobs), BATCH)])
+        self._batches = iter([jobs[i:i + size] for i in range(0, len(jobs), size)])
         self._lock = threading.Lock()
         self._failed = False
 

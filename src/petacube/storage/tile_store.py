@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ DEFAULT_COMPRESSION_LEVEL = 1
 # decoding it (thread hand-offs in its async runtime); from the cache it is nearly free,
 # which roughly doubles the throughput of reads of recently used tiles.
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+CREATE_ATTEMPTS = 30
 
 _logs_quietened = False
 
@@ -74,14 +76,12 @@ class TileStore:
         """Open (or create) the store; ``threads`` 0 means one per core."""
         _quieten_icechunk_logs()
         self.path = Path(path).resolve()
-        self.path.mkdir(parents=True, exist_ok=True)
         self.threads = threads or os.cpu_count() or 1
         self.compression_level = compression_level
         try:
-            config = icechunk.RepositoryConfig(caching=icechunk.CachingConfig(num_bytes_chunks=cache_bytes))
-            storage = icechunk.local_filesystem_storage(str(self.path))
-            self._repo = icechunk.Repository.open_or_create(storage, config=config)
-        except icechunk.IcechunkError as exc:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._repo = _open_repository(self.path, cache_bytes)
+        except (icechunk.IcechunkError, OSError) as exc:
             raise StorageError(f"cannot open the tile store at {self.path}: {exc}") from exc
         # Decode tasks are leaves (they never wait), so multi-step work (band writes,
         # pyramid blocks) runs on a second pool and may wait on decodes without deadlock.
@@ -210,6 +210,22 @@ class TileStore:
         with self._lock:
             snap.arrays[path] = array
         return array
+
+
+def _open_repository(path: Path, cache_bytes: int) -> icechunk.Repository:
+    config = icechunk.RepositoryConfig(caching=icechunk.CachingConfig(num_bytes_chunks=cache_bytes))
+    storage = icechunk.local_filesystem_storage(str(path))
+    # Icechunk creates repositories only in empty directories, so no lock file can guard
+    # the creation; when two processes create the same new store at once, the loser
+    # fails and opens what the winner made (once it is complete).
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            return icechunk.Repository.open_or_create(storage, config=config)
+        except icechunk.IcechunkError:
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 async def _chunk_bytes(store: Store, prefix: str, metadata_keys: list[str]) -> int:

@@ -84,7 +84,8 @@ def parse_tiling(text: str, cov: Coverage) -> tuple[int, ...]:
     if _PLAIN.match(text):
         shape = tuple(int(p) for p in re.split(r"\s*[xX×]\s*", text.strip()))
         if len(shape) != len(cov.dims):
-            _bad(text, f"it has {len(shape)} extents but coverage {cov.id} has {len(cov.dims)} axes ({', '.join(cov.dims)})")
+            _bad(text, f"it has {len(shape)} extents but coverage {cov.id} has {len(cov.dims)} axes "
+                       f"({', '.join(cov.dims)})")
         if min(shape) < 1:
             _bad(text, "every extent must be at least 1")
         return shape
@@ -118,7 +119,8 @@ def parse_tiling(text: str, cov: Coverage) -> tuple[int, ...]:
     extents = [_extent(text, part) for part in config.group("body").split(",")]
     order = cov.rasdaman_grid_order()
     if len(extents) != len(order):
-        _bad(text, f"it has {len(extents)} intervals but coverage {cov.id} has {len(order)} axes (written in the order {', '.join(order)})")
+        _bad(text, f"it has {len(extents)} intervals but coverage {cov.id} has {len(order)} axes "
+                   f"(written in the order {', '.join(order)})")
     domain = [max(1, storage_size(cov.axis(label))) for label in order]
     cells = (tile_bytes or DEFAULT_TILE_BYTES) // cell_bytes(cov)
     if cells < 1:

@@ -4,11 +4,13 @@ Commits of several processes are serialised with a file lock, because Icechunk's
 filesystem storage cannot arbitrate concurrent commits itself. A commit whose branch moved
 since the session began is rebased onto the new tip when the two touched different
 chunks; otherwise it fails with :class:`~petacube.errors.StorageError` and nothing of it
-is visible. Note that Icechunk counts *any* metadata change of an array (growing it,
-creating it) against chunk writes to the same array in a concurrent session, so two
-processes that grow the same coverage at the same time conflict even when their tiles do
-not: grow the coverage first (``ensure_coverage`` in a short transaction of its own),
-then write.
+is visible.
+
+Icechunk counts *any* metadata change of an array (growing it, creating it) against
+chunk writes to that array in a concurrent session: a writer conflicts with a growth
+committed while it was writing, even when their tiles differ. Writers that run in
+parallel should therefore grow coverages up front, in a short transaction of their own
+(``ensure_coverage`` with room for the slices to come), and then only write tiles.
 """
 
 from __future__ import annotations
@@ -198,6 +200,10 @@ class Transaction:
             raise StorageError(
                 f"transaction '{message}' was not committed: a concurrent commit changed the same "
                 f"data ({what}). Nothing of it is visible; run it again."
+            ) from exc
+        except icechunk.ConflictError as exc:  # only if someone commits without the lock
+            raise StorageError(
+                f"transaction '{message}' was not committed: the branch moved again during the commit ({exc})"
             ) from exc
         except filelock.Timeout as exc:
             raise StorageError(
