@@ -10,9 +10,10 @@ PG_PORT ?= 55432
 
 .PHONY: demo test venv system-deps bench clean
 
-# Debian packages: PostgreSQL for the catalog tests (SQLite is the default catalog).
+# Debian packages: PostgreSQL for the catalog tests (SQLite is the default catalog) and
+# libpq5, the client library psycopg uses.
 system-deps:
-	@scripts/ensure-debian-packages.sh postgresql
+	@scripts/ensure-debian-packages.sh postgresql libpq5
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -109,4 +109,6 @@ def test_hundred_thousand_coefficients_load_fast(catalog, utm_time_series):
     assert list(axis.coefficients) == coeffs
     assert axis.coefficients[1] == 150_000.33333333334
     assert list(axis.slots) == slots
-    assert t_get < 0.5
+    # not a benchmark (machines are shared and noisy): a loose guard against a regression
+    # to one ORM object per row, which takes tens of seconds at this size
+    assert t_get < 5.0
