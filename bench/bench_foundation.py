@@ -14,6 +14,7 @@ Run: ``make bench`` (or ``.venv/bin/python bench/bench_foundation.py [--scenes N
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import shutil
 import sys
@@ -81,6 +82,7 @@ def main() -> int:
     ap.add_argument("--scenes", type=int, default=4)
     ap.add_argument("--skip-read", action="store_true", help="do not run the region-read benchmark")
     args = ap.parse_args()
+    print(f"{os.cpu_count()} cores")
     import petacube
     from petacube.ingest.importer import run_import
 
@@ -125,7 +127,8 @@ def main() -> int:
     if not args.skip_read:
         import bench_storage_read
 
-        bench_storage_read.main()
+        for tile in ("512", "1024"):
+            bench_storage_read.main(["--tile", tile])
     return 0
 
 

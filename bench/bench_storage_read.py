@@ -170,12 +170,15 @@ def bench_write(root: Path, threads: int) -> None:
           f"ratio {mine_s / plain_s:.2f} (target <= 1.2); {cores:.1f} cores busy")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", help="scratch directory (default: a temporary one)")
     parser.add_argument("--dates", type=int, default=24)
     parser.add_argument("--threads", type=int, default=0, help="TileStore threads (0: one per core)")
-    args = parser.parse_args()
+    parser.add_argument("--tile", type=int, default=TILE, help="tile edge (default 512; rasdaman's 4 MiB default tiles are ~1024-1448 for uint16)")
+    args = parser.parse_args(argv)
+    globals()["TILE"] = args.tile
+    print(f"tiles 1x{args.tile}x{args.tile}")
     root = Path(args.dir or tempfile.mkdtemp(prefix="petacube-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     print(f"{os.cpu_count()} cores, scratch {root}")
