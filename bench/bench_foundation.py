@@ -119,7 +119,7 @@ def main() -> int:
         # registration must read what ingestion stored
         a = cube.read("BENCH", {"ansi": "2021-01-02", "E": (510000, 515000), "N": (4990000, 4995000)})
         b = cube.read("BENCH_INSITU", {"ansi": "2021-01-02", "E": (510000, 515000), "N": (4990000, 4995000)})
-        assert all(np.array_equal(a[n].values, b[n].values) for n in BANDS)
+        assert all(np.array_equal(a[n].values, b[n].values) for n in a.data_vars)
         cube.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -174,3 +174,15 @@ def test_mock_prints_plan_and_changes_nothing(cube, write_ingredients, mosaic_ti
     assert "create coverage MOCK" in report.mock_plan
     assert "tile_00.tif" in report.mock_plan
     assert "MOCK" not in cube.coverage_ids()
+
+
+def test_slice_restriction_leaves_out_slices(cube, write_ingredients, tmp_path):
+    scene_series(tmp_path, ["20210101", "20210301", "20210601"])
+    # one interval per axis in CRS order: ansi, E, N
+    restriction = [{"low": "2021-02-01", "high": "2021-12-31", "type": "date"},
+                   {"low": 500000, "high": 700000}, {"low": 5000000, "high": 5200000}]
+    data = ingredients("RESTRICT", ["scenes/*.tif"], "time_series_irregular", TS_OPTIONS, slice_restriction=restriction)
+    report = run_import(write_ingredients(data), cube, show_progress=False)
+    assert len(report.imported) == 2
+    assert [p.split("/")[-1] for p, _ in report.skipped] == ["S2_T33_20210101_L2A.tif"]
+    assert [str(t)[:10] for t in cube.read("RESTRICT")["ansi"].values] == ["2021-03-01", "2021-06-01"]

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import filelock
 
+from petacube.datacube import coordinate_number
 from petacube.errors import IngredientsError, PetacubeError, SourceFileError
 from petacube.ingest.hooks import HookRunner
 from petacube.ingest.ingredients import Ingredients, load_ingredients
@@ -96,6 +97,7 @@ def run_import(
         hooks = HookRunner(ing.hooks, run=not mock, echo=echo)
         plan = build_plan(ing, paths, existing, hooks)
         report.skipped.extend((str(p), why) for p, why in plan.skipped)
+        _restrict_slices(plan, ing, report)
         _check_overlaps(plan, ing, report)
         if mock:
             report.mock_plan = describe_plan(plan, existing)
@@ -159,6 +161,42 @@ def _import_slice(sl: PlannedSlice, sink: LocalSink, insitu: bool) -> None:
     if got != want:
         raise SourceFileError(f"{sl.label}: its data have shape {got} but its metadata promise {want}")
     sink.commit_slice(sl, data, sl.shape, fp)
+
+
+def _restrict_slices(plan: ImportPlan, ing: Ingredients, report: ImportReport) -> None:
+    """config.slice_restriction: one {low, high[, type: date]} per axis in CRS order, as
+    wcst_import reads it; slices starting outside or ending beyond it are left out."""
+    restrictions = ing.config.slice_restriction
+    if not restrictions or not plan.slices:
+        return
+    cov = plan.coverage
+    labels = cov.crs.labels
+    if len(restrictions) < len(labels):
+        raise IngredientsError(
+            f"config.slice_restriction: give one interval per axis ({', '.join(labels)}); {len(restrictions)} given"
+        )
+    bounds = {}
+    for i, (label, r) in enumerate(zip(labels, restrictions)):
+        if not isinstance(r, dict) or "low" not in r or "high" not in r:
+            raise IngredientsError(f"config.slice_restriction[{i}]: write {{\"low\": ..., \"high\": ...}} (axis {label})")
+        axis = cov.axis(label)
+        try:
+            bounds[label] = tuple(coordinate_number(cov, axis, r[k]) for k in ("low", "high"))
+        except PetacubeError as exc:
+            raise IngredientsError(f"config.slice_restriction[{i}] (axis {label}): {exc.message}") from None
+    keep = []
+    for sl in plan.slices:
+        outside = []
+        for label, (lo, hi) in bounds.items():
+            p = sl.placements[label]
+            first, last = (p.coefficients[0], p.coefficients[-1]) if p.coefficients else (p.lower, p.upper)
+            if first < lo or first > hi or last > hi:
+                outside.append(label)
+        if outside:
+            report.skipped.append((str(sl.original_path or sl.path), f"outside config.slice_restriction on {', '.join(outside)}"))
+        else:
+            keep.append(sl)
+    plan.slices = keep
 
 
 def _check_overlaps(plan: ImportPlan, ing: Ingredients, report: ImportReport) -> None:
