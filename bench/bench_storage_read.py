@@ -35,7 +35,7 @@ from petacube.storage.layout import band_path
 from petacube.storage.tile_store import DEFAULT_COMPRESSION_LEVEL
 
 SIZE = 4096
-TILE = 512
+TILE = 1024  # the default tile edge (storage.tiling.DEFAULT_TILE_EDGE)
 REGION = 2048
 ROUNDS = 5
 

@@ -7,6 +7,7 @@ and the OGC front ends read through it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,37 +152,27 @@ class Datacube:
         return self.store.read(cov, band_obj.name, region.storage_index(), level=level)
 
     def _read_registered(self, region: GridRegion, band: str) -> np.ndarray:
+        """Pixels of a registered coverage: each requested slot of the irregular axes is
+        one window over the catalog's file references (read through rasterio)."""
         cov = region.coverage
-        band_pos = [b.name for b in cov.bands].index(band)
-        band_obj = cov.bands[band_pos]
-        # registered slices live on a storage frame like stored tiles: regular axes by
-        # storage offset, irregular axes by slot; read each slot separately
+        pos = [b.name for b in cov.bands].index(band)
+        fill, dtype = cov.bands[pos].fill_value, cov.bands[pos].dtype
         index = region.storage_index()
-        irregular = [i for i, ax in enumerate(cov.axes) if isinstance(ax, IrregularAxis)]
         shape = tuple(len(ix) if isinstance(ix, list) else ix.stop - ix.start for ix in index)
-        out = np.full(shape, band_obj.fill_value, dtype=band_obj.dtype)
-        slot_lists = [index[i] for i in irregular]
-        combos = np.array(np.meshgrid(*slot_lists, indexing="ij")).reshape(len(irregular), -1).T if irregular else [()]
-        for combo in combos:
-            sub = list(index)
-            pos = [slice(None)] * len(index)
-            for k, i in enumerate(irregular):
-                slot = int(combo[k])
-                sub[i] = slice(slot, slot + 1)
-                pos[i] = slice(index[i].index(slot), index[i].index(slot) + 1)
-            window = tuple(s for s in sub)
-            half_open = tuple((s.start, s.stop) for s in window)
+        out = np.full(shape, fill, dtype=dtype)
+        irregular = [i for i, ix in enumerate(index) if isinstance(ix, list)]
+        for picks in itertools.product(*(enumerate(index[i]) for i in irregular)):
+            window, target = list(index), [slice(None)] * len(index)
+            for i, (k, slot) in zip(irregular, picks):
+                window[i] = slice(slot, slot + 1)
+                target[i] = slice(k, k + 1)
+            half_open = tuple((w.start, w.stop) for w in window)
             refs = [
-                FileReference(
-                    path=r.path,
-                    band_index=r.band_indices[band_pos],
-                    offset=tuple(lo for lo, _ in r.region),
-                    shape=tuple(hi - lo for lo, hi in r.region),
-                    subdataset=r.subdataset,
-                )
+                FileReference(r.path, r.band_indices[pos], tuple(lo for lo, _ in r.region),
+                              tuple(hi - lo for lo, hi in r.region), r.subdataset)
                 for r in self.catalog.slices(cov.id, region=half_open, registered=True)
             ]
-            out[tuple(pos)] = read_registered(refs, window, band_obj.dtype, band_obj.fill_value)
+            out[tuple(target)] = read_registered(refs, tuple(window), dtype, fill)
         return out
 
     def read(

@@ -74,7 +74,7 @@ def test_plain_shape_is_in_grid_order(make_coverage):
 def test_unsupported_schemes_fall_back_to_default(make_coverage, caplog, text):
     cov = make_coverage(nt=5, ny=2000, nx=3000)
     with caplog.at_level(logging.WARNING):
-        assert parse_tiling(text, cov) == (1, 512, 512)
+        assert parse_tiling(text, cov) == (1, 1024, 1024)
     assert "not supported" in caplog.text
 
 
@@ -102,14 +102,14 @@ def test_bad_strings_name_the_string_and_the_forms(make_coverage, text):
 
 
 def test_default_tile_shape(make_coverage):
-    assert default_tile_shape(make_coverage(nt=7, ny=2000, nx=3000)) == (1, 512, 512)
-    assert default_tile_shape(make_coverage(nt=7, ny=100, nx=3000)) == (1, 100, 512)
-    assert default_tile_shape(make_coverage(nt=0, ny=600, nx=30)) == (1, 512, 30)
-    assert default_tile_shape(make_coverage(nt=None, ny=1000, nx=1000)) == (512, 512)
+    assert default_tile_shape(make_coverage(nt=7, ny=2000, nx=3000)) == (1, 1024, 1024)
+    assert default_tile_shape(make_coverage(nt=7, ny=100, nx=3000)) == (1, 100, 1024)
+    assert default_tile_shape(make_coverage(nt=0, ny=600, nx=30)) == (1, 600, 30)
+    assert default_tile_shape(make_coverage(nt=None, ny=1000, nx=1000)) == (1000, 1000)
 
 
 def test_default_tile_shape_of_an_index_grid():
     crs = Crs.parse("OGC/0/Index2D")
     i, j = crs.axes
     cov = Coverage("g", crs, (RegularAxis("i", i, 0, 1, 1000), RegularAxis("j", j, 0, 1, 200)), (Band("v"),))
-    assert default_tile_shape(cov) == (512, 200)
+    assert default_tile_shape(cov) == (1000, 200)

@@ -34,7 +34,11 @@ from petacube.model import Coverage, storage_size
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TILE_EDGE = 512
+# 1024 x 1024: Icechunk's local store costs about as much CPU per object fetched as zstd
+# needs to decode a 512 x 512 uint16 tile, so cold reads of 512-tiles reached only ~0.5 of
+# the decode rate; 1024-tiles (2 MiB for uint16, under rasdaman's 4 MiB default) reach
+# ~0.63 (bench/bench_storage_read.py --tile 512|1024).
+DEFAULT_TILE_EDGE = 1024
 # rasdaman's default TILE SIZE (rasserver --tilesize), used when a string names none.
 DEFAULT_TILE_BYTES = 4194304
 
@@ -55,17 +59,17 @@ _CONFIG = re.compile(r"^\s*\[(?P<body>[^\]]*)\]\s*$")
 
 
 def default_tile_shape(cov: Coverage) -> tuple[int, ...]:
-    """1 along every non-horizontal axis, 512 along y and x (at most the axis size).
+    """1 along every non-horizontal axis, DEFAULT_TILE_EDGE along y and x (at most the axis size).
 
     Coverages without x/y axes (Index CRSs) treat their last two axes as the horizontal
-    ones, so a grid-only coverage still gets 512x512 tiles instead of single cells."""
+    ones, so a grid-only coverage still gets square tiles instead of single cells."""
     kinds = [a.crs_axis.kind for a in cov.axes]
     n = len(cov.axes)
     if "x" in kinds or "y" in kinds:
         horizontal = {i for i, k in enumerate(kinds) if k in ("x", "y")}
     else:
         horizontal = set(range(max(0, n - 2), n))
-    # a 1-D coverage gets as many cells as a 512x512 tile holds
+    # a 1-D coverage gets as many cells as a square default tile holds
     edge = DEFAULT_TILE_EDGE if len(horizontal) > 1 or n > 1 else DEFAULT_TILE_EDGE**2
     return tuple(
         max(1, min(edge, storage_size(a))) if i in horizontal else 1 for i, a in enumerate(cov.axes)

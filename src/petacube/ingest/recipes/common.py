@@ -14,6 +14,7 @@ from petacube.errors import IngredientsError, PetacubeError, SourceFileError
 from petacube.ingest.plan import ImportPlan, PlannedSlice, Placement
 from petacube.ingest.slicers import open_source
 from petacube.model import Band, Coverage, Crs, NilValue, RegularAxis
+from petacube.storage.tiling import DEFAULT_TILE_EDGE
 
 
 def opened_units(paths: list[Path], slicer: str, hooks, plan: ImportPlan, skip: bool, default_crs: str | None = None) -> Iterator:
@@ -150,11 +151,11 @@ def apply_storage_options(cov: Coverage, options, config) -> Coverage:
 
 
 def growing_tile_shape(cov: Coverage) -> tuple[int, ...]:
-    """Default tiles for a coverage whose extent is not known yet: 512 × 512 over the two
-    horizontal (or, without any, the last two) axes, one cell thick elsewhere."""
+    """Default tiles for a coverage whose extent is not known yet: DEFAULT_TILE_EDGE² over
+    the two horizontal (or, without any, the last two) axes, one cell thick elsewhere."""
     kinds = [a.crs_axis.kind for a in cov.axes]
     planar = {i for i, k in enumerate(kinds) if k in ("x", "y")} or set(range(max(0, len(kinds) - 2), len(kinds)))
-    return tuple(512 if i in planar else 1 for i in range(len(kinds)))
+    return tuple(DEFAULT_TILE_EDGE if i in planar else 1 for i in range(len(kinds)))
 
 
 def pyramid_factors(cov: Coverage, options) -> tuple[tuple[int, ...], ...]:
