@@ -67,3 +67,33 @@ class SourceFileError(PetacubeError):
 class StorageError(PetacubeError):
     code = "NoApplicableCode"
     status = 500
+
+
+class NoSuchField(PetacubeError):
+    """A band (range field) that the coverage does not have."""
+
+    code = "NoSuchField"
+
+
+class WcpsError(PetacubeError):
+    """A WCPS query that is well-formed but cannot be evaluated (types, domains ...)."""
+
+    code = "WcpsError"
+
+
+class WcpsSyntaxError(PetacubeError):
+    """A WCPS query that does not parse; carries line and column (1-based)."""
+
+    code = "WcpsSyntaxError"
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None, token: str | None = None):
+        where = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(message + where, locator=f"{line}:{column}" if line is not None else None)
+        self.line, self.column, self.token = line, column, token
+
+
+class ResultTooLarge(PetacubeError):
+    """A query whose result would exceed the configured limit (refused before reading)."""
+
+    code = "ResultTooLarge"
+    status = 413

@@ -1,0 +1,1 @@
+"""The array algebra: IR, planner and executors."""
