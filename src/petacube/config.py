@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
     tile_store: Path | None = Field(default=None, description="tile directory; default home/tiles")
     threads: int = Field(default=0, description="decode threads; 0 = one per core")
+    scheduler: str | None = Field(default=None, description="dask.distributed scheduler address (tcp://host:port)")
+    max_result_bytes: int = Field(default=2 * 2**30, description="largest query result (bytes) before it is refused")
 
     @property
     def catalog_url(self) -> str:

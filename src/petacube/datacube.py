@@ -175,6 +175,22 @@ class Datacube:
             out[tuple(target)] = read_registered(refs, tuple(window), dtype, fill)
         return out
 
+    def lazy(self, region: GridRegion, bands: Sequence[str] | None = None) -> xr.Dataset:
+        """A region as a dask-backed Dataset chunked like the tiles: nothing is read until
+        computed, and then only the tiles the computation needs."""
+        import dask.array as da
+
+        cov = region.coverage
+        tiles = cov.tile_shape or tuple(1024 for _ in cov.axes)
+        chunks = tuple(max(1, min(t, n)) for t, n in zip(tiles, cov.shape))
+        arrays = {}
+        for name in bands or [b.name for b in cov.bands]:
+            band = cov.band(name).name
+            lazy = _LazyBand(self, region, band)
+            token = f"{cov.id}-{band}-{region.grid}-{self.store.snapshot_id() if not cov.insitu else 'insitu'}"
+            arrays[band] = da.from_array(lazy, chunks=chunks, asarray=True, fancy=False, name=token)
+        return to_dataset(region, arrays)
+
     def read(
         self,
         coverage_id: str,
@@ -205,20 +221,23 @@ class CoverageReader:
 
     def to_xarray(self, bands: Sequence[str] | None = None) -> xr.Dataset:
         """The whole coverage as a lazy, dask-backed Dataset chunked by tiles."""
-        import dask.array as da
+        return self.cube.lazy(self.cube.region(self.coverage), bands)
 
-        cov = self.coverage
-        region = self.cube.region(cov)
-        chunks = cov.tile_shape or tuple(min(512, n) for n in cov.shape)
-        arrays = {}
-        for name in bands or [b.name for b in cov.bands]:
-            lazy = _LazyBand(self.cube, region, cov.band(name).name)
-            arrays[name] = da.from_array(lazy, chunks=chunks, asarray=True, fancy=False, name=f"{cov.id}-{name}-{id(lazy)}")
-        return to_dataset(region, arrays)
+
+_CUBES: dict[str, Datacube] = {}
+
+
+def _cube_for(settings: Settings) -> Datacube:
+    """One Datacube per settings per process (dask workers rebuild readers from settings)."""
+    key = settings.model_dump_json()
+    if key not in _CUBES:
+        _CUBES[key] = Datacube(settings)
+    return _CUBES[key]
 
 
 class _LazyBand:
-    """Array-like view of one band for dask: slicing reads just those tiles."""
+    """Array-like view of one band for dask: slicing reads just those tiles. Pickles as
+    its settings and region, so dask.distributed workers open the same store themselves."""
 
     def __init__(self, cube: Datacube, region: GridRegion, band: str):
         self.cube, self.region, self.band = cube, region, band
@@ -226,6 +245,9 @@ class _LazyBand:
         self.dtype = np.dtype(b.dtype)
         self.shape = region.coverage.shape
         self.ndim = len(self.shape)
+
+    def __reduce__(self):
+        return (_rebuild_band, (self.cube.settings, self.region, self.band))
 
     def __getitem__(self, key) -> np.ndarray:
         from dataclasses import replace
@@ -237,6 +259,10 @@ class _LazyBand:
             axes.append(axis.subset(start, stop - 1))
         sub = GridRegion(replace(cov, axes=tuple(axes)), (), frozenset())
         return self.cube.read_array(sub, self.band)
+
+
+def _rebuild_band(settings: Settings, region: GridRegion, band: str) -> _LazyBand:
+    return _LazyBand(_cube_for(settings), region, band)
 
 
 def coordinate_number(cov: Coverage, axis, value: Any) -> float:

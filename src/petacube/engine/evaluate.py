@@ -1,0 +1,420 @@
+"""Evaluating IR expressions into lazy coverage values (xarray over dask).
+
+The plan is implicit in how values are built: a subset of a stored coverage becomes a
+dask array over exactly the tiles of its region (the subset is pushed down to the read),
+cell-wise operations stay lazy and fuse in the dask graph, and aggregations reduce tile
+by tile, so memory stays bounded by a few tiles per core.
+
+Null semantics (as rasql): a cell is null when it matches a null value of its band;
+nulls propagate through cell operations, condensers skip them.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from petacube.engine import ir
+from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
+from petacube.engine.values import CoverageValue, is_coverage, scalar_of
+from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
+
+CAST_TYPES = {
+    "char": "int8", "unsigned char": "uint8", "short": "int16", "unsigned short": "uint16",
+    "int": "int32", "unsigned int": "uint32", "long": "int64", "unsigned long": "uint64",
+    "float": "float32", "double": "float64", "boolean": "bool", "bool": "bool",
+    "complex": "complex64", "complex2": "complex128",
+}
+
+_UNARY = {
+    "neg": operator.neg, "pos": operator.pos, "abs": np.abs, "sqrt": np.sqrt, "exp": np.exp,
+    "log": np.log10, "ln": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh,
+    "cosh": np.cosh, "tanh": np.tanh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+    "round": np.round, "floor": np.floor, "ceil": np.ceil, "sign": np.sign, "re": np.real, "im": np.imag,
+}
+_FLOAT_UNARY = {"sqrt", "exp", "log", "ln", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan"}
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "pow": np.power,
+          "min": np.minimum, "max": np.maximum, "mod": np.fmod, "div": np.floor_divide, "arctan2": np.arctan2}
+_LOGIC = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}
+
+
+class Evaluator:
+    """Evaluates IR against a `Datacube` (and uploaded files for ``decode($n)``)."""
+
+    def __init__(self, cube, uploads: list[bytes] | None = None):
+        self.cube = cube
+        self.uploads = uploads or []
+
+    # ---- dispatch -------------------------------------------------------------------
+    def eval(self, e: ir.Expr) -> Any:
+        method = getattr(self, f"_eval_{type(e).__name__}", None)
+        if method is None:
+            raise WcpsError(f"{_describe(e)} is not supported by this version of petacube yet")
+        return method(e)
+
+    # ---- leaves ---------------------------------------------------------------------------
+    def _eval_Scalar(self, e: ir.Scalar):
+        if e.type:
+            return np.dtype(CAST_TYPES.get(e.type, e.type)).type(e.value)
+        return e.value
+
+    def _eval_CoverageRef(self, e: ir.CoverageRef) -> CoverageValue:
+        cov = self.cube.describe(e.name)
+        return self._load(self.cube.region(cov))
+
+    def _load(self, region) -> CoverageValue:
+        ds = self.cube.lazy(region)
+        for name in ds.data_vars:
+            set_nulls(ds[name], region.coverage.band(name).nil_values)
+        return CoverageValue(ds, region.coverage, region.sliced)
+
+    # ---- subsets ----------------------------------------------------------------------------
+    def _eval_Subset(self, e: ir.Subset) -> CoverageValue:
+        if isinstance(e.source, ir.CoverageRef):  # push the subset down to the tile reads
+            cov = self.cube.describe(e.source.name)
+            geo, grid = self._subset_bounds(cov, frozenset(), e.axes)
+            region = self.cube.region(cov, geo)
+            region = _apply_grid_subsets(region, grid)
+            return self._load(region)
+        value = self._coverage(self.eval(e.source), "a subset")
+        geo, grid = self._subset_bounds(value.coverage, value.sliced, e.axes)
+        region = self.cube.region(value.coverage, geo)
+        region = _apply_grid_subsets(region, grid)
+        data = value.data
+        index = {}
+        for axis, (a, b) in zip(value.coverage.axes, _grid_ranges(value.coverage, region)):
+            if axis.label in value.sliced:
+                continue
+            index[axis.label] = a if axis.label in region.sliced else slice(a, b + 1)
+        data = data.isel(index)
+        return CoverageValue(data, region.coverage, value.sliced | region.sliced)
+
+    def _subset_bounds(self, cov, sliced, axes: tuple[ir.AxisSubset, ...]):
+        geo: dict[str, Any] = {}
+        grid: dict[str, tuple[int, int, bool]] = {}
+        for s in axes:
+            if s.axis in sliced:
+                raise InvalidSubsetting(f"axis {s.axis} was already sliced away; it cannot be subset again")
+            axis = cov.axis(s.axis)  # InvalidAxisLabel with the axes listed
+            crs = (s.crs or "").upper()
+            if crs and crs not in ("CRS:1",) and "INDEX" not in crs and crs.replace("EPSG/0/", "EPSG:") not in _crs_names(cov, s.axis):
+                raise WcpsError(f"subset on {s.axis} in {s.crs}: subsetting in another CRS than the coverage's is not supported yet")
+            if crs == "CRS:1" or "INDEX" in crs:
+                if s.is_slice:
+                    k = int(self._bound(s.at))
+                    grid[s.axis] = (k, k, True)
+                else:
+                    lo, hi = self._bound(s.lo), self._bound(s.hi)
+                    grid[s.axis] = (0 if lo is None else int(lo), axis.size - 1 if hi is None else int(hi), False)
+                continue
+            if s.is_slice:
+                geo[s.axis] = self._bound(s.at)
+            else:
+                lo, hi = self._bound(s.lo), self._bound(s.hi)
+                geo[s.axis] = (axis.lower if lo is None else lo, axis.upper if hi is None else hi)
+        return geo, grid
+
+    def _bound(self, e: ir.Expr | None):
+        if e is None:
+            return None
+        if isinstance(e, ir.Scalar) and e.value == ir.STAR:
+            return None
+        v = scalar_of(self.eval(e))
+        if is_coverage(v):
+            raise InvalidSubsetting("a subset bound must be a number or a time, not a coverage")
+        return v
+
+    # ---- bands --------------------------------------------------------------------------------
+    def _eval_Field(self, e: ir.Field) -> CoverageValue:
+        value = self._coverage(self.eval(e.source), "band access")
+        names = value.band_names
+        name = e.name
+        if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
+            k = int(name)
+            if not 0 <= k < len(names):
+                raise NoSuchField(f"band index {k} is out of range: the value has {len(names)} band(s) ({', '.join(names)})")
+            name = names[k]
+        if name not in names:
+            raise NoSuchField(f"no band '{name}'; the bands are {', '.join(names)}")
+        return value.with_data(value.data[[name]])
+
+    def _eval_RangeConstructor(self, e: ir.RangeConstructor) -> CoverageValue:
+        parts = [(name, self._coverage(self.eval(x), f"band {name} of a range constructor")) for name, x in e.fields]
+        base = parts[0][1]
+        arrays = {}
+        for name, v in parts:
+            da = v.single()
+            arrays[name] = _aligned(base.single(), da, f"band {name}").rename(name)
+        return base.with_data(xr.Dataset(arrays, attrs=base.data.attrs))
+
+    # ---- cell-wise ----------------------------------------------------------------------------
+    def _eval_Unary(self, e: ir.Unary):
+        v = self.eval(e.operand)
+        if e.op == "not":
+            return _map(v, lambda a: np.logical_not(a))
+        if e.op == "bit_not":
+            return _map(v, np.invert)
+        fn = _UNARY.get(e.op)
+        if fn is None:
+            raise WcpsError(f"unknown unary operation {e.op}")
+        if e.op in _FLOAT_UNARY:
+            return _map(v, lambda a: fn(_as_float(a)))
+        return _map(v, fn)
+
+    def _eval_Binary(self, e: ir.Binary):
+        a, b = self.eval(e.left), self.eval(e.right)
+        op = e.op
+        if op in _COMPARE:
+            fn = _COMPARE[op]
+        elif op in _LOGIC:
+            fn = _LOGIC[op]
+        elif op == "bit":
+            fn = lambda x, n: (np.asarray(x).astype(np.int64) >> int(n)) & 1  # noqa: E731
+        elif op == "overlay":
+            return _overlay(a, b)
+        elif op in _ARITH:
+            fn = _arith(op)
+        else:
+            raise WcpsError(f"unknown binary operation {op}")
+        return _combine(a, b, fn, op)
+
+    def _eval_Cast(self, e: ir.Cast):
+        dtype = CAST_TYPES.get(e.type.lower())
+        if dtype is None:
+            raise WcpsError(f"unknown cast type '{e.type}'; use one of {', '.join(CAST_TYPES)}")
+        return _map(self.eval(e.operand), lambda a: a.astype(dtype) if hasattr(a, "astype") else np.dtype(dtype).type(a))
+
+    def _eval_IsNull(self, e: ir.IsNull):
+        v = self._coverage(self.eval(e.operand), "is null")
+        out = {}
+        for name in v.band_names:
+            m = null_mask(v.data[name])
+            out[name] = ~m if e.negated else m
+        return v.with_data(xr.Dataset(out))
+
+    def _eval_Switch(self, e: ir.Switch):
+        default = self.eval(e.default)
+        result = default
+        for cond, value in reversed(e.cases):
+            c = self._coverage(self.eval(cond), "a switch condition")
+            v = self.eval(value)
+            result = _where(c, v, result)
+        return result
+
+    # ---- aggregation ------------------------------------------------------------------------------
+    def _eval_Aggregate(self, e: ir.Aggregate):
+        v = self.eval(e.operand)
+        if not is_coverage(v):
+            return v
+        da = v.single()
+        valid = ~null_mask(da)
+        op = "add" if e.op == "sum" else e.op
+        if op == "count":
+            return (da.astype(bool) & valid).sum()
+        if op in ("some", "all"):
+            b = da.astype(bool)
+            return (b & valid).any() if op == "some" else (b | ~valid).all()
+        data = da.where(valid)
+        if op == "avg":
+            return data.mean()
+        if op == "add":
+            return data.sum() if np.issubdtype(da.dtype, np.floating) else data.sum().astype(_sum_type(da.dtype))
+        if op in ("min", "max"):
+            out = data.min() if op == "min" else data.max()
+            return out if np.issubdtype(da.dtype, np.floating) else out.astype(da.dtype)
+        raise WcpsError(f"unknown condenser {e.op}")
+
+    # ---- metadata -------------------------------------------------------------------------------
+    def _eval_Metadata(self, e: ir.Metadata):
+        v = self._coverage(self.eval(e.source), e.function)
+        cov = v.coverage
+        f = e.function
+        if f == "identifier":
+            return cov.id
+        if f in ("crsSet", "imageCrs"):
+            return v.result_crs() if f == "crsSet" else "CRS:1"
+        if f == "cellCount":
+            return int(np.prod([cov.axis(d).size for d in v.dims]))
+        if f == "nullSet":
+            return sorted({str(n) for b in cov.bands for n in b.nil_values})
+        if f in ("domain", "imageCrsDomain"):
+            labels = [e.axis] if e.axis else list(v.dims)
+            out = []
+            for label in labels:
+                axis = cov.axis(label)
+                if f == "imageCrsDomain":
+                    lo, hi, res = 0, axis.size - 1, 1
+                else:
+                    lo, hi, res = axis.lower, axis.upper, axis.resolution
+                out.append({"lo": lo, "hi": hi, "resolution": res})
+            if e.part:
+                if len(out) != 1:
+                    raise WcpsError(f"{f}(...).{e.part} needs one axis; name it: {f}($c, {labels[0]}).{e.part}")
+                return out[0][e.part]
+            return out[0] if len(out) == 1 else out
+        raise WcpsError(f"{f}() is not supported yet")
+
+    # ---- output ---------------------------------------------------------------------------------
+    def _eval_Encode(self, e: ir.Encode):
+        return ("encode", self.eval(e.source), e.format, dict(e.options))
+
+    # ---- helpers ----------------------------------------------------------------------------------
+    def _coverage(self, v, what: str) -> CoverageValue:
+        if not is_coverage(v):
+            raise WcpsError(f"{what} needs a coverage, got the scalar {scalar_of(v)!r}")
+        return v
+
+
+def _crs_names(cov, label: str) -> set[str]:
+    comp = cov.crs.component_of(label)
+    return {f"{comp.authority}:{comp.code}".upper(), comp.identifier.upper(), comp.uri().upper()}
+
+
+def _apply_grid_subsets(region, grid: dict[str, tuple[int, int, bool]]):
+    """CRS:1 subsets: grid indices of the region's coverage taken directly."""
+    if not grid:
+        return region
+    from petacube.datacube import GridRegion
+
+    cov = region.coverage
+    axes, ranges, sliced = [], list(region.grid), set(region.sliced)
+    for i, axis in enumerate(cov.axes):
+        if axis.label in grid:
+            a, b, is_slice = grid[axis.label]
+            if not (0 <= a <= b < axis.size):
+                raise InvalidSubsetting(f"axis {axis.label}: grid subset {a}:{b} is outside 0:{axis.size - 1}")
+            axis = axis.subset(a, b)
+            ranges[i] = (ranges[i][0] + a, ranges[i][0] + b)
+            if is_slice:
+                sliced.add(axis.label)
+        axes.append(axis)
+    return GridRegion(replace(cov, axes=tuple(axes)), tuple(ranges), frozenset(sliced))
+
+
+def _grid_ranges(cov, region):
+    return region.grid
+
+
+def _as_float(a):
+    dtype = getattr(a, "dtype", None)
+    if dtype is not None and not np.issubdtype(dtype, np.floating) and not np.issubdtype(dtype, np.complexfloating):
+        return a.astype("float32" if dtype.itemsize <= 2 else "float64")
+    return a
+
+
+def _sum_type(dtype) -> str:
+    if np.issubdtype(dtype, np.unsignedinteger):
+        return "uint64"
+    if np.issubdtype(dtype, np.integer) or dtype == bool:
+        return "int64"
+    return dtype.name
+
+
+def _arith(op: str):
+    fn = _ARITH[op]
+
+    def apply(a, b):
+        da, db = getattr(a, "dtype", np.asarray(a).dtype), getattr(b, "dtype", np.asarray(b).dtype)
+        if op == "/":
+            return fn(_as_float(a), _as_float(b)) if _is_int(da) and _is_int(db) else fn(a, b)
+        if op in ("+", "-", "*") and _is_int(da) and _is_int(db):
+            # rasql widens integer arithmetic instead of wrapping around (uint16 - uint16 < 0)
+            return fn(_widen(a), _widen(b))
+        return fn(a, b)
+
+    return apply
+
+
+def _is_int(dtype) -> bool:
+    return np.issubdtype(dtype, np.integer) or dtype == np.bool_
+
+
+def _widen(a):
+    return a.astype("int64") if hasattr(a, "astype") else np.int64(a)
+
+
+def _map(v, fn):
+    if is_coverage(v):
+        data = xr.Dataset({n: _keep_nulls(v.data[n], fn(v.data[n])) for n in v.band_names}, attrs=v.data.attrs)
+        return v.with_data(data)
+    return fn(v)
+
+
+def _keep_nulls(src: xr.DataArray, out: xr.DataArray) -> xr.DataArray:
+    return combine_nulls(out, [src])
+
+
+def _aligned(a: xr.DataArray, b: xr.DataArray, what: str) -> xr.DataArray:
+    try:
+        xr.align(a, b, join="exact")
+    except ValueError:
+        raise WcpsError(
+            f"{what}: the domains differ ({dict(a.sizes)} vs {dict(b.sizes)}); subset both operands to the same region"
+        ) from None
+    return b
+
+
+def _combine(a, b, fn, op: str):
+    if not is_coverage(a) and not is_coverage(b):
+        return fn(a, b)
+    if is_coverage(a) and is_coverage(b):
+        na, nb = a.band_names, b.band_names
+        if len(na) != len(nb) and 1 not in (len(na), len(nb)):
+            raise WcpsError(f"'{op}' between {len(na)} and {len(nb)} bands: give both sides the same bands")
+        pairs = list(zip(na, nb)) if len(na) == len(nb) else ([(n, nb[0]) for n in na] if len(nb) == 1 else [(na[0], n) for n in nb])
+        out = {}
+        for x, y in pairs:
+            left, right = a.data[x], _aligned(a.data[x], b.data[y], f"'{op}'")
+            res = fn(left, right)
+            out[x if len(na) >= len(nb) else y] = combine_nulls(res, [left, right])
+        base = a if len(na) >= len(nb) else b
+        return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
+    cov, s, cov_first = (a, b, True) if is_coverage(a) else (b, a, False)
+    s = scalar_of(s)
+    out = {}
+    for n in cov.band_names:
+        src = cov.data[n]
+        res = fn(src, s) if cov_first else fn(s, src)
+        out[n] = combine_nulls(res, [src])
+    return cov.with_data(xr.Dataset(out, attrs=cov.data.attrs))
+
+
+def _where(cond_value: CoverageValue, then, otherwise):
+    """switch: take ``then`` where cond holds (band-wise for multi-band values); with scalar
+    branches the result has the condition's domain."""
+    cond = cond_value.single()
+    base = then if is_coverage(then) else otherwise if is_coverage(otherwise) else cond_value
+    out = {}
+    for i, name in enumerate(base.band_names):
+        t = then.data[then.band_names[min(i, len(then.band_names) - 1)]] if is_coverage(then) else scalar_of(then)
+        o = otherwise.data[otherwise.band_names[min(i, len(otherwise.band_names) - 1)]] if is_coverage(otherwise) else scalar_of(otherwise)
+        out[name] = xr.where(cond.astype(bool), t, o)
+    return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
+
+
+def _overlay(a, b):
+    """``a overlay b``: a where a is non-zero (and not null), else b."""
+    if not is_coverage(a):
+        return a
+    out = {}
+    for i, name in enumerate(a.band_names):
+        x = a.data[name]
+        y = b.data[b.band_names[min(i, len(b.band_names) - 1)]] if is_coverage(b) else scalar_of(b)
+        keep = (x != 0) & ~null_mask(x)
+        out[name] = xr.where(keep, x, y)
+    return a.with_data(xr.Dataset(out, attrs=a.data.attrs))
+
+
+def _describe(e: ir.Expr) -> str:
+    names = {"Condense": "condense", "CoverageConstructor": "coverage constructors", "Scale": "scale",
+             "Extend": "extend", "CrsTransform": "crsTransform", "Clip": "clip", "Flip": "flip", "Sort": "sort",
+             "FunctionCall": "user-defined functions", "Decoded": "decode()", "IteratorVar": "iterator variables"}
+    return names.get(type(e).__name__, type(e).__name__)
+
+
+__all__ = ["Evaluator", "CAST_TYPES", "InvalidAxisLabel", "InvalidParameterValue"]

@@ -1,0 +1,90 @@
+"""Running a query: evaluate each result lazily, refuse results that are too large before
+any tile is read, then compute on the local threads or a dask.distributed cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dask
+import numpy as np
+
+from petacube.engine import ir
+from petacube.engine.evaluate import Evaluator
+from petacube.engine.values import CoverageValue, is_coverage, scalar_of
+from petacube.errors import ResultTooLarge, WcpsError
+
+
+@dataclass
+class Result:
+    """One query result: encoded bytes with their media type, or a scalar value."""
+
+    value: Any = None
+    data: bytes | None = None
+    media_type: str = "text/plain"
+
+    def text(self) -> str:
+        if self.data is not None:
+            return f"<{len(self.data)} bytes of {self.media_type}>"
+        v = self.value
+        if isinstance(v, float):
+            return repr(v)
+        return str(v)
+
+
+def run_query(query: ir.Query, cube, *, uploads: list[bytes] | None = None, max_result_bytes: int | None = None,
+              scheduler: str | None = None) -> list[Result]:
+    """Evaluate every result of ``query`` against ``cube``."""
+    evaluator = Evaluator(cube, uploads)
+    limit = max_result_bytes if max_result_bytes is not None else cube.settings.max_result_bytes
+    out = []
+    wheres = query.where or (None,) * len(query.results)
+    for expr, where in zip(query.results, wheres):
+        if where is not None and not bool(_compute(scalar_of(evaluator.eval(where)), scheduler)):
+            continue
+        value = evaluator.eval(expr)
+        if isinstance(value, tuple) and value and value[0] == "encode":
+            _, cov, fmt, options = value
+            out.append(_encode(cov, fmt, options, limit, scheduler))
+        elif is_coverage(value):
+            raise WcpsError("a coverage result must be encoded: wrap it in encode(..., \"image/tiff\") or another format")
+        else:
+            out.append(Result(value=_plain(_compute(value, scheduler))))
+    return out
+
+
+def _encode(value, fmt: str, options: dict, limit: int, scheduler: str | None) -> Result:
+    from petacube.encode import encode
+
+    if is_coverage(value):
+        size = sum(int(np.prod(v.shape)) * v.dtype.itemsize for v in value.data.data_vars.values())
+        if limit and size > limit:
+            raise ResultTooLarge(
+                f"the result would be {size / 2**20:.1f} MiB, over the limit of {limit / 2**20:.0f} MiB; "
+                "subset or scale it down"
+            )
+        ds = _compute(value.annotated(), scheduler)
+        data, media = encode(ds, fmt, options)
+    else:
+        data, media = encode(_plain(_compute(value, scheduler)), fmt, options)
+    return Result(data=data, media_type=media)
+
+
+def _compute(value, scheduler: str | None):
+    """Compute lazy values on local threads, or on the dask cluster at ``scheduler``."""
+    if not hasattr(value, "compute") and not isinstance(value, CoverageValue):
+        return value
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler) as client:
+            return client.compute(value).result()
+    with dask.config.set(scheduler="threads"):
+        return value.compute()
+
+
+def _plain(v):
+    v = scalar_of(v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v
