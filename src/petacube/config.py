@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     tile_store: Path | None = Field(default=None, description="tile directory; default home/tiles")
     threads: int = Field(default=0, description="decode threads; 0 = one per core")
     scheduler: str | None = Field(default=None, description="dask.distributed scheduler address (tcp://host:port)")
+    udf_modules: str | None = Field(default=None, description="comma-separated modules registering WCPS functions")
     max_result_bytes: int = Field(default=2 * 2**30, description="largest query result (bytes) before it is refused")
 
     @property

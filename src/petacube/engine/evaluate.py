@@ -12,13 +12,14 @@ nulls propagate through cell operations, condensers skip them.
 from __future__ import annotations
 
 import operator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from petacube.engine import ir
+from petacube.engine import ir, iterate, udf
 from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
 from petacube.engine.values import CoverageValue, is_coverage, scalar_of
 from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
@@ -49,6 +50,17 @@ class Evaluator:
     def __init__(self, cube, uploads: list[bytes] | None = None):
         self.cube = cube
         self.uploads = uploads or []
+        self.bindings: dict[str, Any] = {}  # iterator variables -> grid coordinate(s)
+
+    @contextmanager
+    def bound(self, values: dict[str, Any]):
+        """Bind iterator variables while evaluating a condenser/constructor body."""
+        saved = dict(self.bindings)
+        self.bindings.update(values)
+        try:
+            yield
+        finally:
+            self.bindings = saved
 
     # ---- dispatch -------------------------------------------------------------------
     def eval(self, e: ir.Expr) -> Any:
@@ -104,7 +116,7 @@ class Evaluator:
             crs = (s.crs or "").upper()
             if crs and crs not in ("CRS:1",) and "INDEX" not in crs and crs.replace("EPSG/0/", "EPSG:") not in _crs_names(cov, s.axis):
                 raise WcpsError(f"subset on {s.axis} in {s.crs}: subsetting in another CRS than the coverage's is not supported yet")
-            if crs == "CRS:1" or "INDEX" in crs:
+            if crs == "CRS:1" or "INDEX" in crs or _at_iterator(s):
                 if s.is_slice:
                     k = int(self._bound(s.at))
                     grid[s.axis] = (k, k, True)
@@ -259,6 +271,21 @@ class Evaluator:
             return out[0] if len(out) == 1 else out
         raise WcpsError(f"{f}() is not supported yet")
 
+    # ---- iterators ------------------------------------------------------------------------------
+    def _eval_IteratorVar(self, e: ir.IteratorVar):
+        if e.name not in self.bindings:
+            raise WcpsError(f"${e.name} is not an iterator in scope here")
+        return self.bindings[e.name]
+
+    def _eval_Condense(self, e: ir.Condense):
+        return iterate.condense(self, e)
+
+    def _eval_CoverageConstructor(self, e: ir.CoverageConstructor):
+        return iterate.construct(self, e)
+
+    def _eval_FunctionCall(self, e: ir.FunctionCall):
+        return udf.call(self, e)
+
     # ---- output ---------------------------------------------------------------------------------
     def _eval_Encode(self, e: ir.Encode):
         return ("encode", self.eval(e.source), e.format, dict(e.options))
@@ -268,6 +295,11 @@ class Evaluator:
         if not is_coverage(v):
             raise WcpsError(f"{what} needs a coverage, got the scalar {scalar_of(v)!r}")
         return v
+
+
+def _at_iterator(s: ir.AxisSubset) -> bool:
+    """``$c[ansi($t)]`` with an iterator: the iterator is a grid coordinate."""
+    return any(isinstance(b, ir.IteratorVar) for b in (s.at, s.lo, s.hi))
 
 
 def _crs_names(cov, label: str) -> set[str]:
