@@ -188,5 +188,30 @@ def export_cmd(ctx, coverage_id, subsets, bands, output):
     click.echo(f"wrote {output} ({', '.join(f'{d}={n}' for d, n in ds.sizes.items())})")
 
 
+@main.command("query")
+@click.argument("wcps")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="write encoded results here (several results: name_1.ext, name_2.ext, ...)")
+@click.option("-f", "--file", "files", multiple=True, type=click.Path(exists=True, path_type=Path), help="file for decode($1), $2, ... (repeat in order)")
+@click.pass_context
+@user_errors
+def query_cmd(ctx, wcps, output, files):
+    """Run a WCPS query: scalars print as text, encoded results go to -o FILE or standard output."""
+    from petacube.engine.run import run_query
+    from petacube.wcps import parse_wcps
+
+    cube = _cube(ctx)
+    results = run_query(parse_wcps(wcps), cube, uploads=[f.read_bytes() for f in files], scheduler=cube.settings.scheduler)
+    for k, res in enumerate(results, 1):
+        if res.data is None:
+            click.echo(res.text())
+        elif output is not None:
+            target = output if len(results) == 1 else output.with_name(f"{output.stem}_{k}{output.suffix}")
+            target.write_bytes(res.data)
+            click.echo(f"wrote {target} ({len(res.data)} bytes, {res.media_type})", err=True)
+        else:
+            sys.stdout.buffer.write(res.data)
+            sys.stdout.buffer.flush()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
