@@ -187,3 +187,10 @@ def corrupt_file(path: str | Path, *, offset: int = 0, nbytes: int = 64, seed: i
         f.seek(offset)
         f.write(garbage)
     return path
+
+
+def ingredients(coverage_id: str, paths: list[str], recipe: str, options: dict, **config) -> dict:
+    """A wcst_import ingredients dict (config/input/recipe) for tests."""
+    cfg = {"service_url": "http://localhost:8080/rasdaman/ows", "automated": True}
+    cfg.update(config)
+    return {"config": cfg, "input": {"coverage_id": coverage_id, "paths": paths}, "recipe": {"name": recipe, "options": options}}

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import rasterio
 import xarray as xr
-from conftest import geo_dataset
+from encode_values import geo_dataset
 from rasterio.io import MemoryFile
 
 from petacube.encode import encode

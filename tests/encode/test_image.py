@@ -3,7 +3,7 @@ import io
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import geo_dataset
+from encode_values import geo_dataset
 from PIL import Image
 
 from petacube.encode import encode

@@ -6,7 +6,7 @@ import netCDF4
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import geo_dataset
+from encode_values import geo_dataset
 from lxml import etree
 from rasterio.io import MemoryFile
 

@@ -25,9 +25,3 @@ def write_ingredients(tmp_path):
         return path
 
     return write
-
-
-def ingredients(coverage_id: str, paths: list[str], recipe: str, options: dict, **config) -> dict:
-    cfg = {"service_url": "http://localhost:8080/rasdaman/ows", "automated": True}
-    cfg.update(config)
-    return {"config": cfg, "input": {"coverage_id": coverage_id, "paths": paths}, "recipe": {"name": recipe, "options": options}}

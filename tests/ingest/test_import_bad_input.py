@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
-from conftest import ingredients
-from datagen import corrupt_file, truncate_file, write_geotiff
+from datagen import corrupt_file, ingredients, truncate_file, write_geotiff
 from rasterio.transform import from_origin
 
 from petacube.errors import IngredientsError, PetacubeError, SourceFileError

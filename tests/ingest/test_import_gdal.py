@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
-from conftest import ingredients
-from datagen import write_geotiff
+from datagen import ingredients, write_geotiff
 from rasterio.transform import from_origin
 
 from petacube.ingest.importer import run_import

@@ -10,8 +10,7 @@ import sys
 import time
 
 import numpy as np
-from conftest import ingredients
-from datagen import write_geotiff
+from datagen import ingredients, write_geotiff
 from rasterio.transform import from_origin
 
 import petacube
