@@ -175,19 +175,20 @@ class Datacube:
             out[tuple(target)] = read_registered(refs, tuple(window), dtype, fill)
         return out
 
-    def lazy(self, region: GridRegion, bands: Sequence[str] | None = None) -> xr.Dataset:
+    def lazy(self, region: GridRegion, bands: Sequence[str] | None = None, level: int = 0) -> xr.Dataset:
         """A region as a dask-backed Dataset chunked like the tiles: nothing is read until
-        computed, and then only the tiles the computation needs."""
+        computed, and then only the tiles the computation needs. With ``level`` > 0 the
+        region's axes are in the storage indices of that pyramid level."""
         import dask.array as da
 
         cov = region.coverage
-        tiles = cov.tile_shape or tuple(1024 for _ in cov.axes)
-        chunks = tuple(max(1, min(t, n)) for t, n in zip(tiles, cov.shape))
+        chunks = task_chunks(cov)
         arrays = {}
         for name in bands or [b.name for b in cov.bands]:
             band = cov.band(name).name
-            lazy = _LazyBand(self, region, band)
-            token = f"{cov.id}-{band}-{region.grid}-{self.store.snapshot_id() if not cov.insitu else 'insitu'}"
+            lazy = _LazyBand(self, region, band, level)
+            where = region.grid if not level else (level, tuple(a.slots if a.irregular else (a.storage_offset, a.size) for a in cov.axes))
+            token = f"{cov.id}-{band}-{where}-{self.store.snapshot_id() if not cov.insitu else 'insitu'}"
             arrays[band] = da.from_array(lazy, chunks=chunks, asarray=True, fancy=False, name=token)
         return to_dataset(region, arrays)
 
@@ -239,15 +240,15 @@ class _LazyBand:
     """Array-like view of one band for dask: slicing reads just those tiles. Pickles as
     its settings and region, so dask.distributed workers open the same store themselves."""
 
-    def __init__(self, cube: Datacube, region: GridRegion, band: str):
-        self.cube, self.region, self.band = cube, region, band
+    def __init__(self, cube: Datacube, region: GridRegion, band: str, level: int = 0):
+        self.cube, self.region, self.band, self.level = cube, region, band, level
         b = region.coverage.band(band)
         self.dtype = np.dtype(b.dtype)
         self.shape = region.coverage.shape
         self.ndim = len(self.shape)
 
     def __reduce__(self):
-        return (_rebuild_band, (self.cube.settings, self.region, self.band))
+        return (_rebuild_band, (self.cube.settings, self.region, self.band, self.level))
 
     def __getitem__(self, key) -> np.ndarray:
         from dataclasses import replace
@@ -258,11 +259,29 @@ class _LazyBand:
             start, stop, _ = k.indices(axis.size)
             axes.append(axis.subset(start, stop - 1))
         sub = GridRegion(replace(cov, axes=tuple(axes)), (), frozenset())
-        return self.cube.read_array(sub, self.band)
+        return self.cube.read_array(sub, self.band, self.level)
 
 
-def _rebuild_band(settings: Settings, region: GridRegion, band: str) -> _LazyBand:
-    return _LazyBand(_cube_for(settings), region, band)
+TASK_BYTES = 64 * 2**20  # pixels one dask task reads: a stack of tiles, so the reader batches its fetches
+
+
+def task_chunks(cov: Coverage) -> tuple[int, ...]:
+    """Dask chunks over a region: one tile in the plane, as many tiles along the other axes
+    (time ...) as fit in TASK_BYTES. Few large tasks let the tile reader batch and decode
+    many tiles per call instead of paying its per-call cost for every tile."""
+    tiles = cov.tile_shape or tuple(1024 for _ in cov.axes)
+    chunks = [max(1, min(t, n)) for t, n in zip(tiles, cov.shape)]
+    itemsize = max(np.dtype(b.dtype).itemsize for b in cov.bands)
+    for i, axis in enumerate(cov.axes):
+        if axis.crs_axis.kind in ("x", "y"):
+            continue
+        plane = int(np.prod([c for j, c in enumerate(chunks) if j != i])) * itemsize
+        chunks[i] = max(1, min(cov.shape[i], TASK_BYTES // max(plane, 1)))
+    return tuple(chunks)
+
+
+def _rebuild_band(settings: Settings, region: GridRegion, band: str, level: int = 0) -> _LazyBand:
+    return _LazyBand(_cube_for(settings), region, band, level)
 
 
 def coordinate_number(cov: Coverage, axis, value: Any) -> float:

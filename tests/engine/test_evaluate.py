@@ -136,4 +136,4 @@ def test_semantic_errors(s2):
     with pytest.raises(WcpsError, match="must be encoded"):
         value(cube, band("B02"))
     with pytest.raises(WcpsError, match="not supported"):
-        value(cube, ir.Flip(band("B02"), "E"))
+        value(cube, ir.Decoded(1))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from petacube.engine import ir, iterate, udf
+from petacube.engine import geometry, ir, iterate, udf
 from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
 from petacube.engine.values import CoverageValue, is_coverage, scalar_of
 from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
@@ -186,7 +186,7 @@ class Evaluator:
         elif op in _LOGIC:
             fn = _LOGIC[op]
         elif op == "bit":
-            fn = lambda x, n: (np.asarray(x).astype(np.int64) >> int(n)) & 1  # noqa: E731
+            fn = lambda x, n: np.bitwise_and(np.right_shift(x.astype("int64"), int(n)), 1)  # noqa: E731
         elif op == "overlay":
             return _overlay(a, b)
         elif op in _ARITH:
@@ -240,6 +240,25 @@ class Evaluator:
             out = data.min() if op == "min" else data.max()
             return out if np.issubdtype(da.dtype, np.floating) else out.astype(da.dtype)
         raise WcpsError(f"unknown condenser {e.op}")
+
+    # ---- geometry (petacube.engine.geometry) ---------------------------------------------------
+    def _eval_Scale(self, e: ir.Scale) -> CoverageValue:
+        return geometry.scale(self, e)
+
+    def _eval_Extend(self, e: ir.Extend) -> CoverageValue:
+        return geometry.extend(self, e)
+
+    def _eval_CrsTransform(self, e: ir.CrsTransform) -> CoverageValue:
+        return geometry.crs_transform(self, e)
+
+    def _eval_Clip(self, e: ir.Clip) -> CoverageValue:
+        return geometry.clip(self, e)
+
+    def _eval_Flip(self, e: ir.Flip) -> CoverageValue:
+        return geometry.flip(self, e)
+
+    def _eval_Sort(self, e: ir.Sort) -> CoverageValue:
+        return geometry.sort(self, e)
 
     # ---- metadata -------------------------------------------------------------------------------
     def _eval_Metadata(self, e: ir.Metadata):
@@ -351,7 +370,7 @@ def _arith(op: str):
     fn = _ARITH[op]
 
     def apply(a, b):
-        da, db = getattr(a, "dtype", np.asarray(a).dtype), getattr(b, "dtype", np.asarray(b).dtype)
+        da, db = _dtype_of(a), _dtype_of(b)
         if op == "/":
             return fn(_as_float(a), _as_float(b)) if _is_int(da) and _is_int(db) else fn(a, b)
         if op in ("+", "-", "*") and _is_int(da) and _is_int(db):
@@ -360,6 +379,11 @@ def _arith(op: str):
         return fn(a, b)
 
     return apply
+
+
+def _dtype_of(x) -> np.dtype:
+    # never np.asarray() a lazy array here: that would compute it while building the graph
+    return x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
 
 
 def _is_int(dtype) -> bool:
