@@ -155,13 +155,25 @@ class Evaluator:
             raise NoSuchField(f"no band '{name}'; the bands are {', '.join(names)}")
         return value.with_data(value.data[[name]])
 
-    def _eval_RangeConstructor(self, e: ir.RangeConstructor) -> CoverageValue:
-        parts = [(name, self._coverage(self.eval(x), f"band {name} of a range constructor")) for name, x in e.fields]
-        base = parts[0][1]
+    def _eval_RangeConstructor(self, e: ir.RangeConstructor):
+        """Bands from expressions; scalar parts are broadcast over the coverage parts'
+        domain, and an all-scalar constructor is a struct value (e.g. a switch colour)."""
+        parts = [(name, self.eval(x)) for name, x in e.fields]
+        coverages = [v for _, v in parts if is_coverage(v)]
+        if not coverages:
+            return {name: scalar_of(v) for name, v in parts}
+        base = coverages[0]
+        template = base.single()
         arrays = {}
         for name, v in parts:
-            da = v.single()
-            arrays[name] = _aligned(base.single(), da, f"band {name}").rename(name)
+            if is_coverage(v):
+                da = _aligned(template, v.single(), f"band {name}")
+                # sliced parts keep scalar coordinates of their own: take the base's
+                da = da.drop_vars([c for c in da.coords if c not in da.dims], errors="ignore")
+            else:
+                da = xr.full_like(template, scalar_of(v), dtype=np.asarray(scalar_of(v)).dtype)
+                da.attrs = {}
+            arrays[name] = da.rename(name)
         return base.with_data(xr.Dataset(arrays, attrs=base.data.attrs))
 
     # ---- cell-wise ----------------------------------------------------------------------------
@@ -199,7 +211,20 @@ class Evaluator:
         dtype = CAST_TYPES.get(e.type.lower())
         if dtype is None:
             raise WcpsError(f"unknown cast type '{e.type}'; use one of {', '.join(CAST_TYPES)}")
-        return _map(self.eval(e.operand), lambda a: a.astype(dtype) if hasattr(a, "astype") else np.dtype(dtype).type(a))
+        v = self.eval(e.operand)
+        if not is_coverage(v):
+            return np.dtype(dtype).type(scalar_of(v))
+        out = {}
+        for n in v.band_names:
+            src = v.data[n]
+            cast = src.astype(dtype)
+            if _value_preserving(src.dtype, np.dtype(dtype)):
+                # null cells keep their null value: no masking pass needed
+                cast.attrs = {k: val for k, val in src.attrs.items() if k == "nil_values"}
+                out[n] = cast
+            else:
+                out[n] = combine_nulls(cast, [src])
+        return v.with_data(xr.Dataset(out, attrs=v.data.attrs))
 
     def _eval_IsNull(self, e: ir.IsNull):
         v = self._coverage(self.eval(e.operand), "is null")
@@ -381,6 +406,11 @@ def _arith(op: str):
     return apply
 
 
+def _value_preserving(src: np.dtype, dst: np.dtype) -> bool:
+    """Every value of ``src`` is exactly representable in ``dst`` (e.g. uint16 -> float32)."""
+    return dst != np.bool_ and np.can_cast(src, dst, casting="safe")
+
+
 def _dtype_of(x) -> np.dtype:
     # never np.asarray() a lazy array here: that would compute it while building the graph
     return x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
@@ -445,12 +475,25 @@ def _where(cond_value: CoverageValue, then, otherwise):
     branches the result has the condition's domain."""
     cond = cond_value.single()
     base = then if is_coverage(then) else otherwise if is_coverage(otherwise) else cond_value
+    if not is_coverage(then) and not is_coverage(otherwise):
+        width = max(len(x) if isinstance(x, dict) else 1 for x in (then, otherwise))
+        names = list(then.keys()) if isinstance(then, dict) else list(otherwise.keys()) if isinstance(otherwise, dict) else base.band_names
+        out = {names[i]: xr.where(cond.astype(bool), _component(then, i), _component(otherwise, i)) for i in range(width)}
+        return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
     out = {}
     for i, name in enumerate(base.band_names):
-        t = then.data[then.band_names[min(i, len(then.band_names) - 1)]] if is_coverage(then) else scalar_of(then)
-        o = otherwise.data[otherwise.band_names[min(i, len(otherwise.band_names) - 1)]] if is_coverage(otherwise) else scalar_of(otherwise)
-        out[name] = xr.where(cond.astype(bool), t, o)
+        out[name] = xr.where(cond.astype(bool), _component(then, i), _component(otherwise, i))
     return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
+
+
+def _component(v, i: int):
+    """The i-th band of a coverage or struct value (the last one repeats), or a scalar."""
+    if is_coverage(v):
+        return v.data[v.band_names[min(i, len(v.band_names) - 1)]]
+    if isinstance(v, dict):
+        values = list(v.values())
+        return values[min(i, len(values) - 1)]
+    return scalar_of(v)
 
 
 def _overlay(a, b):
