@@ -145,3 +145,18 @@ def test_cli_query(s2, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "petacube.cli", "--home", home, "query", "for $c in (S2) return avg($c.B08"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "WcpsSyntaxError" in bad.stderr and "line 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_decode_uploaded_file(s2, tmp_path):
+    cube, _ = s2
+    from datagen import write_geotiff
+    from rasterio.transform import from_origin
+
+    data = np.arange(1, 13, dtype="uint16").reshape(1, 3, 4)
+    path = write_geotiff(tmp_path / "up.tif", data, crs="EPSG:32633", transform=from_origin(600000, 5100000, 20, 20), nodata=0)
+    [res] = petacube.query("for $c in (S2) return add(decode($1) * 2)", cube=cube, uploads=[path.read_bytes()])
+    assert res.value == int(data.sum()) * 2
+    [tif] = petacube.query('for $c in (S2) return encode(decode($1)[E(600020:600060)], "image/tiff")', cube=cube, uploads=[path.read_bytes()])
+    with rasterio.open(io.BytesIO(tif.data)) as f:
+        assert np.array_equal(f.read(1), data[0][:, 1:3])
+        assert f.transform.c == 600020

@@ -135,5 +135,5 @@ def test_semantic_errors(s2):
         value(cube, ir.Aggregate("avg", ir.Subset(band("B02"), (trim("E", 0, 10),))))
     with pytest.raises(WcpsError, match="must be encoded"):
         value(cube, band("B02"))
-    with pytest.raises(WcpsError, match="not supported"):
+    with pytest.raises(WcpsError, match="decode"):
         value(cube, ir.Decoded(1))

@@ -21,7 +21,7 @@ import xarray as xr
 
 from petacube.engine import geometry, ir, iterate, udf
 from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
-from petacube.engine.values import CoverageValue, is_coverage, scalar_of
+from petacube.engine.values import CoverageValue, coverage_from_dataset, is_coverage, scalar_of
 from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
 
 CAST_TYPES = {
@@ -78,6 +78,13 @@ class Evaluator:
     def _eval_CoverageRef(self, e: ir.CoverageRef) -> CoverageValue:
         cov = self.cube.describe(e.name)
         return self._load(self.cube.region(cov))
+
+    def _eval_Decoded(self, e: ir.Decoded) -> CoverageValue:
+        from petacube.encode import decode
+
+        if not 1 <= e.position <= len(self.uploads):
+            raise WcpsError(f"decode(${e.position}): {len(self.uploads)} file(s) were given with the query; pass them in order")
+        return coverage_from_dataset(decode(self.uploads[e.position - 1], e.options), f"decoded_{e.position}")
 
     def _load(self, region) -> CoverageValue:
         ds = self.cube.lazy(region)

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from petacube.errors import WcpsError
-from petacube.model import Coverage, Crs
+from petacube.model import Band, Coverage, Crs
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,47 @@ def scalar_of(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def coverage_from_dataset(ds: xr.Dataset, name: str) -> CoverageValue:
+    """A coverage value for decoded data (``decode($1)``): axes from the coordinates
+    (regular spacing -> regular axis, otherwise irregular), CRS from ``attrs["crs"]``."""
+    from petacube.engine.nulls import set_nulls
+    from petacube.model import IrregularAxis, NilValue, RegularAxis, datetime_to_number
+    from petacube.model.crs import time_crs_of
+
+    crs = Crs.parse(ds.attrs.get("crs") or f"OGC/0/Index{len(ds.dims)}D")
+    axes = []
+    for dim in ds.dims:
+        try:
+            crs_axis = crs.axis(dim)
+        except KeyError:
+            raise WcpsError(f"decoded data: dimension {dim} is not an axis of {crs.identifier}") from None
+        coords = ds[dim].values if dim in ds.coords else np.arange(ds.sizes[dim])
+        if np.issubdtype(np.asarray(coords).dtype, np.datetime64):
+            coords = np.array([datetime_to_number(np.datetime64(c), time_crs_of(crs_axis, crs)) for c in coords])
+        coords = np.asarray(coords, dtype="float64")
+        steps = np.diff(coords)
+        if crs_axis.kind == "index":
+            axes.append(RegularAxis(dim, crs_axis, float(coords[0]), 1.0, len(coords)))
+        elif len(coords) > 1 and np.allclose(steps, steps[0], rtol=1e-6) and not crs_axis.is_time:
+            step = float(steps[0])
+            edge = coords[0] - step / 2
+            lower = edge if step > 0 else edge + step * len(coords)
+            axes.append(RegularAxis(dim, crs_axis, float(lower), step, len(coords)))
+        elif len(coords) == 1 and not crs_axis.is_time:
+            res = float(ds.attrs.get(f"resolution_{dim}", 1.0))
+            axes.append(RegularAxis(dim, crs_axis, float(coords[0] - abs(res) / 2), res, 1))
+        else:
+            axes.append(IrregularAxis(dim, crs_axis, tuple(float(c) for c in coords)))
+    bands = []
+    for var in ds.data_vars:
+        nodata = ds[var].attrs.get("_FillValue")
+        nils = (NilValue(float(nodata)),) if nodata is not None else ()
+        bands.append(Band(str(var), ds[var].dtype.name, nils))
+        set_nulls(ds[var], nils)
+    missing = [lab for lab in crs.labels if lab not in ds.dims]
+    if missing:
+        raise WcpsError(f"decoded data lack the axes {', '.join(missing)} of {crs.identifier}")
+    cov = Coverage(name, crs, tuple(axes), tuple(bands))
+    return CoverageValue(ds, cov)
