@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     threads: int = Field(default=0, description="decode threads; 0 = one per core")
     scheduler: str | None = Field(default=None, description="dask.distributed scheduler address (tcp://host:port)")
     udf_modules: str | None = Field(default=None, description="comma-separated modules registering WCPS functions")
+    query_timeout: float = Field(default=600.0, description="seconds a query may run before it is stopped")
     max_result_bytes: int = Field(default=2 * 2**30, description="largest query result (bytes) before it is refused")
 
     @property

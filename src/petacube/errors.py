@@ -97,3 +97,10 @@ class ResultTooLarge(PetacubeError):
 
     code = "ResultTooLarge"
     status = 413
+
+
+class QueryCancelled(PetacubeError):
+    """A query stopped by its time limit or by a cancel request."""
+
+    code = "QueryCancelled"
+    status = 408

@@ -137,3 +137,28 @@ def test_semantic_errors(s2):
         value(cube, band("B02"))
     with pytest.raises(WcpsError, match="decode"):
         value(cube, ir.Decoded(1))
+
+
+def test_time_limit_and_cancel_stop_a_query(s2):
+    import threading
+
+    from petacube.errors import QueryCancelled
+
+    cube, _ = s2
+    q = ir.Query((ir.Aggregate("avg", band("B08")),))
+    with pytest.raises(QueryCancelled, match="time limit"):
+        run_query(q, cube, timeout=0.0)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(QueryCancelled, match="cancelled"):
+        run_query(q, cube, cancel=stop)
+    assert run_query(q, cube, timeout=60)[0].value > 0
+
+
+def test_too_large_result_is_refused_before_reading(s2):
+    from petacube.errors import ResultTooLarge
+
+    cube, _ = s2
+    q = ir.Query((ir.Encode(band("B08"), "netcdf"),))
+    with pytest.raises(ResultTooLarge, match="MiB"):
+        run_query(q, cube, max_result_bytes=1000)

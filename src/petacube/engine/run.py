@@ -3,16 +3,20 @@ any tile is read, then compute on the local threads or a dask.distributed cluste
 
 from __future__ import annotations
 
+import threading
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import dask
+from dask.callbacks import Callback
 import numpy as np
 
 from petacube.engine import ir
 from petacube.engine.evaluate import Evaluator
 from petacube.engine.values import CoverageValue, is_coverage, scalar_of
-from petacube.errors import ResultTooLarge, WcpsError
+from petacube.errors import QueryCancelled, ResultTooLarge, WcpsError
 
 
 @dataclass
@@ -32,11 +36,42 @@ class Result:
         return str(v)
 
 
+class Limits(Callback):
+    """Stops a local computation between tasks once its deadline passes or it is cancelled."""
+
+    def __init__(self, deadline: float, cancel: threading.Event | None):
+        super().__init__()
+        self.deadline, self.cancel = deadline, cancel
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise QueryCancelled("the query was cancelled")
+        if time.monotonic() > self.deadline:
+            raise QueryCancelled("the query ran past its time limit (setting query_timeout); subset or scale the data down")
+
+    def _pretask(self, key, dask, state):
+        self.check()
+
+
+_LIMITS: ContextVar[Limits | None] = ContextVar("petacube_query_limits", default=None)
+
+
 def run_query(query: ir.Query, cube, *, uploads: list[bytes] | None = None, max_result_bytes: int | None = None,
-              scheduler: str | None = None) -> list[Result]:
-    """Evaluate every result of ``query`` against ``cube``."""
+              scheduler: str | None = None, timeout: float | None = None,
+              cancel: threading.Event | None = None) -> list[Result]:
+    """Evaluate every result of ``query`` against ``cube`` within the time limit
+    (``timeout`` seconds, default the query_timeout setting); set ``cancel`` to stop it."""
     evaluator = Evaluator(cube, uploads)
     limit = max_result_bytes if max_result_bytes is not None else cube.settings.max_result_bytes
+    seconds = timeout if timeout is not None else cube.settings.query_timeout
+    token = _LIMITS.set(Limits(time.monotonic() + seconds, cancel))
+    try:
+        return _run(query, evaluator, limit, scheduler)
+    finally:
+        _LIMITS.reset(token)
+
+
+def _run(query: ir.Query, evaluator: Evaluator, limit: int, scheduler: str | None) -> list[Result]:
     out = []
     wheres = query.where or (None,) * len(query.results)
     for expr, where in zip(query.results, wheres):
@@ -74,13 +109,25 @@ def _compute(value, scheduler: str | None):
     """Compute lazy values on local threads, or on the dask cluster at ``scheduler``."""
     if not hasattr(value, "compute") and not isinstance(value, CoverageValue):
         return value
+    limits = _LIMITS.get()
+    if limits is not None:
+        limits.check()
     if scheduler:
         from distributed import Client
 
         with Client(scheduler) as client:
-            return client.compute(value).result()
+            future = client.compute(value)
+            left = None if limits is None else max(0.0, limits.deadline - time.monotonic())
+            try:
+                return future.result(timeout=left)
+            except TimeoutError:
+                future.cancel()
+                raise QueryCancelled("the query ran past its time limit (setting query_timeout) on the cluster") from None
     with dask.config.set(scheduler="threads"):
-        return value.compute()
+        if limits is None:
+            return value.compute()
+        with limits:
+            return value.compute()
 
 
 def _plain(v):
