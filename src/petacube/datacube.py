@@ -262,7 +262,7 @@ class _LazyBand:
         return self.cube.read_array(sub, self.band, self.level)
 
 
-TASK_BYTES = 64 * 2**20  # pixels one dask task reads: a stack of tiles, so the reader batches its fetches
+TASK_BYTES = 16 * 2**20  # pixels one dask task reads: a stack of tiles, so the reader batches its fetches
 
 
 def task_chunks(cov: Coverage) -> tuple[int, ...]:
