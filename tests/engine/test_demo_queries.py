@@ -160,3 +160,35 @@ def test_decode_uploaded_file(s2, tmp_path):
     with rasterio.open(io.BytesIO(tif.data)) as f:
         assert np.array_equal(f.read(1), data[0][:, 1:3])
         assert f.transform.c == 600020
+
+
+def test_subset_in_another_crs(s2):
+    cube, src = s2
+    import pyproj
+
+    to_ll = pyproj.Transformer.from_crs("EPSG:32633", "EPSG:4326", always_xy=True)
+    lon0, lat0 = to_ll.transform(500105, 4999605)
+    lon1, lat1 = to_ll.transform(500395, 4999895)
+    q = (f'for $c in (S2) return encode($c.B02[{AT}, E:"EPSG:4326"({lon0}:{lon1}), N:"EPSG:4326"({lat0}:{lat1})], "image/tiff")')
+    [res] = run(cube, q)
+    back = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True)
+    x0, y0, x1, y1 = back.transform_bounds(lon0, lat0, lon1, lat1, densify_pts=21)
+    # rasdaman arithmetic on the box: first column floor((x0-500000)/10), count floor((x1-x0)/10+0.5)
+    c0, nc = int(np.floor((x0 - 500000) / 10)), int(np.floor((x1 - x0) / 10 + 0.5))
+    r0, nr = int(np.floor((5000000 - y1) / 10)), int(np.floor((y1 - y0) / 10 + 0.5))
+    with rasterio.open(io.BytesIO(res.data)) as f:
+        assert np.array_equal(f.read(1), src[DAY, B["B02"]][r0:r0 + nr, c0:c0 + nc])
+    with pytest.raises(Exception, match="both horizontal axes"):
+        run(cube, f'for $c in (S2) return avg($c.B02[E:"EPSG:4326"({lon0}:{lon1})])')
+
+
+def test_describe(s2):
+    import json
+
+    cube, _ = s2
+    [res] = run(cube, 'for $c in (S2) return describe($c.B04[ansi("2021-05-01")], "application/json")')
+    info = json.loads(res.data)
+    assert info["coverageId"] == "S2"
+    assert [a["axisLabel"] for a in info["axes"]] == ["N", "E"]
+    assert info["axes"][1] == {"axisLabel": "E", "lowerBound": 500000.0, "upperBound": 500800.0, "size": 80, "resolution": 10.0}
+    assert info["rangeType"][0]["name"] == "B04" and info["crs"].endswith("EPSG/0/32633")

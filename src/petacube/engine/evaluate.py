@@ -17,12 +17,14 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pyproj
 import xarray as xr
 
 from petacube.engine import geometry, ir, iterate, udf
 from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
 from petacube.engine.values import CoverageValue, coverage_from_dataset, is_coverage, scalar_of
 from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
+from petacube.model import Crs
 
 CAST_TYPES = {
     "char": "int8", "unsigned char": "uint8", "short": "int16", "unsigned short": "uint16",
@@ -114,6 +116,7 @@ class Evaluator:
         return CoverageValue(data, region.coverage, value.sliced | region.sliced)
 
     def _subset_bounds(self, cov, sliced, axes: tuple[ir.AxisSubset, ...]):
+        axes = self._reproject_subsets(cov, axes)
         geo: dict[str, Any] = {}
         grid: dict[str, tuple[int, int, bool]] = {}
         for s in axes:
@@ -121,8 +124,6 @@ class Evaluator:
                 raise InvalidSubsetting(f"axis {s.axis} was already sliced away; it cannot be subset again")
             axis = cov.axis(s.axis)  # InvalidAxisLabel with the axes listed
             crs = (s.crs or "").upper()
-            if crs and crs not in ("CRS:1",) and "INDEX" not in crs and crs.replace("EPSG/0/", "EPSG:") not in _crs_names(cov, s.axis):
-                raise WcpsError(f"subset on {s.axis} in {s.crs}: subsetting in another CRS than the coverage's is not supported yet")
             if crs == "CRS:1" or "INDEX" in crs or _at_iterator(s):
                 if s.is_slice:
                     k = int(self._bound(s.at))
@@ -137,6 +138,42 @@ class Evaluator:
                 lo, hi = self._bound(s.lo), self._bound(s.hi)
                 geo[s.axis] = (axis.lower if lo is None else lo, axis.upper if hi is None else hi)
         return geo, grid
+
+    def _reproject_subsets(self, cov, axes: tuple[ir.AxisSubset, ...]) -> tuple[ir.AxisSubset, ...]:
+        """Subsets of the horizontal axes written in another CRS (``E:"EPSG:4326"(..)``):
+        transform their bounding box into the coverage's CRS (densified edges, so a
+        lon/lat box becomes the projected box that contains it)."""
+        foreign = [s for s in axes if s.crs and (s.crs or "").upper() != "CRS:1" and "INDEX" not in s.crs.upper()
+                   and s.crs.upper().replace("EPSG/0/", "EPSG:") not in _crs_names(cov, s.axis)]
+        if not foreign:
+            return axes
+        kinds = {s.axis: cov.axis(s.axis).crs_axis.kind for s in foreign}
+        by_kind = {kinds[s.axis]: s for s in foreign}
+        if set(by_kind) != {"x", "y"} or len(foreign) != 2 or foreign[0].crs != foreign[1].crs:
+            raise WcpsError(
+                "a subset in another CRS needs both horizontal axes in that same CRS, e.g. "
+                'E:"EPSG:4326"(12.1:12.3), N:"EPSG:4326"(41.9:42.0)'
+            )
+        src = Crs.parse(foreign[0].crs).horizontal
+        dst = cov.crs.horizontal
+        if src is None or dst is None:
+            raise WcpsError(f"subset CRS {foreign[0].crs}: both it and the coverage need a horizontal CRS")
+        sx, sy = by_kind["x"], by_kind["y"]
+        if sx.is_slice != sy.is_slice:
+            raise WcpsError("a subset in another CRS must slice both horizontal axes or trim both")
+        transformer = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+        if sx.is_slice:
+            x, y = transformer.transform(float(self._bound(sx.at)), float(self._bound(sy.at)))
+            new = {sx.axis: ir.AxisSubset(sx.axis, at=ir.Scalar(x)), sy.axis: ir.AxisSubset(sy.axis, at=ir.Scalar(y))}
+        else:
+            bx = [self._bound(sx.lo), self._bound(sx.hi)]
+            by = [self._bound(sy.lo), self._bound(sy.hi)]
+            if None in bx + by:
+                raise WcpsError("a subset in another CRS needs explicit bounds (no *)")
+            x0, y0, x1, y1 = transformer.transform_bounds(float(bx[0]), float(by[0]), float(bx[1]), float(by[1]), densify_pts=21)
+            new = {sx.axis: ir.AxisSubset(sx.axis, lo=ir.Scalar(x0), hi=ir.Scalar(x1)),
+                   sy.axis: ir.AxisSubset(sy.axis, lo=ir.Scalar(y0), hi=ir.Scalar(y1))}
+        return tuple(new.get(s.axis, s) for s in axes)
 
     def _bound(self, e: ir.Expr | None):
         if e is None:
@@ -303,6 +340,8 @@ class Evaluator:
             return v.result_crs() if f == "crsSet" else "CRS:1"
         if f == "cellCount":
             return int(np.prod([cov.axis(d).size for d in v.dims]))
+        if f == "describe":
+            return describe_value(v)
         if f == "nullSet":
             return sorted({str(n) for b in cov.bands for n in b.nil_values})
         if f in ("domain", "imageCrsDomain"):
@@ -346,6 +385,31 @@ class Evaluator:
         if not is_coverage(v):
             raise WcpsError(f"{what} needs a coverage, got the scalar {scalar_of(v)!r}")
         return v
+
+
+def describe_value(v: CoverageValue) -> dict:
+    """``describe()``: the coverage description of a value, as rasdaman's JSON form lists it."""
+    cov = v.coverage
+    axes = []
+    for a in cov.axes:
+        if a.label in v.sliced:
+            continue
+        entry = {"axisLabel": a.label, "lowerBound": a.lower, "upperBound": a.upper, "size": a.size}
+        if a.irregular:
+            entry["coefficients"] = list(a.coefficients)
+        else:
+            entry["resolution"] = a.resolution
+        axes.append(entry)
+    return {
+        "coverageId": cov.id,
+        "crs": Crs.parse(v.result_crs()).uri() if "Index0D" not in v.result_crs() else v.result_crs(),
+        "axes": axes,
+        "rangeType": [
+            {"name": n, "dataType": str(v.data[n].dtype), "nilValues": [list(x) for x in v.data[n].attrs.get("nil_values", [])]}
+            for n in v.band_names
+        ],
+        "metadata": cov.metadata,
+    }
 
 
 def _at_iterator(s: ir.AxisSubset) -> bool:

@@ -83,6 +83,10 @@ def _run(query: ir.Query, evaluator: Evaluator, limit: int, scheduler: str | Non
             out.append(_encode(cov, fmt, options, limit, scheduler))
         elif is_coverage(value):
             raise WcpsError("a coverage result must be encoded: wrap it in encode(..., \"image/tiff\") or another format")
+        elif isinstance(value, dict):
+            import json
+
+            out.append(Result(value=json.dumps(value, default=str)))
         else:
             out.append(Result(value=_plain(_compute(value, scheduler))))
     return out
@@ -100,6 +104,10 @@ def _encode(value, fmt: str, options: dict, limit: int, scheduler: str | None) -
             )
         ds = _compute(value.annotated(), scheduler)
         data, media = encode(ds, fmt, options)
+    elif isinstance(value, dict) and fmt.lower() in ("json", "application/json"):
+        import json
+
+        data, media = json.dumps(value, default=str).encode(), "application/json"
     else:
         data, media = encode(_plain(_compute(value, scheduler)), fmt, options)
     return Result(data=data, media_type=media)
