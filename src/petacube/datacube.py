@@ -20,7 +20,7 @@ import xarray as xr
 from petacube.catalog import Catalog
 from petacube.config import Settings, load_settings
 from petacube.errors import InvalidParameterValue
-from petacube.model import Coverage, IrregularAxis, RegularAxis, datetime_to_number, number_to_datetime64
+from petacube.model import Coverage, IrregularAxis, datetime_to_number, number_to_datetime64
 from petacube.model.crs import time_crs_of
 from petacube.storage import FileReference, TileStore, read_registered
 

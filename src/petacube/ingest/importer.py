@@ -24,8 +24,8 @@ from petacube.ingest.hooks import HookRunner
 from petacube.ingest.ingredients import Ingredients, load_ingredients
 from petacube.ingest.local_sink import LocalSink
 from petacube.ingest.plan import ImportPlan, PlannedSlice, grid_window
-from petacube.ingest.recipes import build_plan, read_slice
 from petacube.ingest.progress import ImportProgress
+from petacube.ingest.recipes import build_plan, read_slice
 
 log = logging.getLogger("petacube.ingest")
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from petacube.errors import InvalidAxisLabel, InvalidParameterValue
-from petacube.model.axis import Axis, IrregularAxis, RegularAxis, storage_size
+from petacube.model.axis import Axis, RegularAxis, storage_size
 from petacube.model.crs import Crs
 
 NUMERIC_DTYPES = (

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from petacube.errors import IngredientsError, PetacubeError, SourceFileError
-from petacube.ingest.plan import ImportPlan, PlannedSlice, Placement
+from petacube.ingest.plan import ImportPlan, Placement, PlannedSlice
 from petacube.ingest.slicers import open_source
 from petacube.model import Band, Coverage, Crs, NilValue, RegularAxis
 from petacube.storage.tiling import DEFAULT_TILE_EDGE

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from petacube.errors import IngredientsError, SourceFileError
+from petacube.ingest.ingredients import parse_time_step
 from petacube.ingest.plan import BandSource, ImportPlan, Placement, PlannedSlice
 from petacube.ingest.recipes.common import (
     apply_storage_options,
@@ -21,7 +22,6 @@ from petacube.ingest.recipes.common import (
     spatial_axes,
     xy_placements,
 )
-from petacube.ingest.ingredients import parse_time_step
 from petacube.ingest.sentences import parse_datetime
 from petacube.model import Coverage, Crs, IrregularAxis, RegularAxis, datetime_to_number
 

@@ -17,9 +17,23 @@ import numpy as np
 
 from petacube.errors import IngredientsError, PetacubeError, SourceFileError
 from petacube.ingest.plan import BandSource, ImportPlan, Placement, PlannedSlice
-from petacube.ingest.recipes.common import apply_storage_options, check_compatible, nil_values, opened_units, sort_slices
+from petacube.ingest.recipes.common import (
+    apply_storage_options,
+    check_compatible,
+    nil_values,
+    opened_units,
+    sort_slices,
+)
 from petacube.ingest.sentences import evaluate
-from petacube.model import Band, Coverage, Crs, IrregularAxis, RegularAxis, datetime_to_number, parse_time
+from petacube.model import (
+    Band,
+    Coverage,
+    Crs,
+    IrregularAxis,
+    RegularAxis,
+    datetime_to_number,
+    parse_time,
+)
 from petacube.model.crs import time_crs_of
 
 

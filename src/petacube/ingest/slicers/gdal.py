@@ -18,7 +18,12 @@ import rasterio
 from rasterio.errors import RasterioError
 
 from petacube.errors import IngredientsError, SourceFileError
-from petacube.ingest.slicers.base import SourceFile, SourceUnit, check_readable, unknown_key
+from petacube.ingest.slicers.base import (
+    SourceFile,
+    SourceUnit,
+    check_readable,
+    unknown_key,
+)
 
 _GEOMETRY_KEYS = ("minX", "maxX", "minY", "maxY", "resolutionX", "resolutionY", "originX", "originY")
 _KEYS = (*_GEOMETRY_KEYS, "sizeX", "sizeY", "bandCount", "crs", "bands", "metadata", "metadata:<TAG>")

@@ -25,12 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import eccodes  # noqa: I001
+import numpy as np
+
 # pyproj before ecCodes: the ecCodes wheel pulls in eckitlib, which bundles its own
 # libproj. Loaded first, that copy hijacks pyproj's PROJ (every EPSG lookup fails with
 # "no database context") and the process aborts at exit with a double free.
 import pyproj  # noqa: F401, I001
-import eccodes  # noqa: I001
-import numpy as np
 from affine import Affine
 
 from petacube.errors import IngredientsError, SourceFileError

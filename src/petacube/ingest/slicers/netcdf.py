@@ -21,7 +21,13 @@ import netCDF4
 import numpy as np
 
 from petacube.errors import IngredientsError, SourceFileError
-from petacube.ingest.slicers.base import SourceFile, SourceUnit, check_readable, plain, unknown_key
+from petacube.ingest.slicers.base import (
+    SourceFile,
+    SourceUnit,
+    check_readable,
+    plain,
+    unknown_key,
+)
 
 _OPS = ("min", "max", "first", "last", "resolution", "size", "metadata", "metadata:<attr>", "<attr>")
 
