@@ -148,6 +148,8 @@ def test_registration_reads_like_ingestion(cube, write_ingredients, tmp_path, mo
     run_import(write_ingredients(ingredients("INSITU", ["scenes/*.tif"], "time_series_irregular", TS_OPTIONS, insitu=True), "i.json"), cube, show_progress=False)
     assert cube.describe("INSITU").insitu
     assert not cube.store.has_coverage("INSITU")  # no pixels copied
+    june = cube.read("INSITU", {"ansi": "2021-06-01"})
+    assert np.array_equal(june["field_2"].values, read_tif(files["20210601"])[1])
     for sub in [{}, {"ansi": "2021-06-01"}, {"E": (600100, 600300), "N": (5099500, 5099800), "ansi": ("2021-01-01", "2021-12-31")}]:
         a, b = cube.read("COPY", sub), cube.read("INSITU", sub)
         for band in ("field_1", "field_2", "field_3"):
