@@ -27,16 +27,7 @@ def encode_geotiff(cube: Cube, options: dict, cog: bool = False) -> bytes:
     params = dict(params)
     if _truthy(params.pop("COG", params.pop("cog", False))):
         cog = True
-    row, col, geo = cube.image_axes("GeoTIFF", transpose=bool(options.get("transpose")))
-    flip_rows, flip_cols = cube.orientation(row, col, geo)
-    planes = []
-    for band in cube.bands:
-        p = cube.plane(band, row, col)
-        if flip_rows:
-            p = p[::-1, :]
-        if flip_cols:
-            p = p[:, ::-1]
-        planes.append(p)
+    planes, row, col, geo = cube.oriented_planes("GeoTIFF", bool(options.get("transpose")))
     dtype = np.result_type(*[p.dtype for p in planes])
     if dtype == np.bool_:
         dtype = np.dtype("uint8")

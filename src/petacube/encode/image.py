@@ -37,16 +37,7 @@ def to_uint8(data: np.ndarray) -> np.ndarray:
 
 def encode_image(cube: Cube, options: dict, kind: str) -> bytes:
     fmt = "PNG" if kind == "png" else "JPEG"
-    row, col, geo = cube.image_axes(fmt, transpose=bool(options.get("transpose")))
-    flip_rows, flip_cols = cube.orientation(row, col, geo)
-    raw = []
-    for band in cube.bands:
-        p = cube.plane(band, row, col)
-        if flip_rows:
-            p = p[::-1, :]
-        if flip_cols:
-            p = p[:, ::-1]
-        raw.append(p)
+    raw, row, col, geo = cube.oriented_planes(fmt, bool(options.get("transpose")))
 
     nodata = parse_nodata_option(options.get("nodata"), len(raw))
     transparent = None

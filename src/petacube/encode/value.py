@@ -248,6 +248,22 @@ class Cube:
                 da = da.isel({d: 0})
         return np.asarray(da.transpose(row, col).values)
 
+    def oriented_planes(self, fmt: str, transpose: bool) -> tuple[list, str, str, bool]:
+        """Every band as a 2-D plane for an image-like format, rows and columns flipped so
+        north is up and east is right; also the (row, column) axis labels and whether the
+        data are georeferenced."""
+        row, col, geo = self.image_axes(fmt, transpose=transpose)
+        flip_rows, flip_cols = self.orientation(row, col, geo)
+        planes = []
+        for band in self.bands:
+            p = self.plane(band, row, col)
+            if flip_rows:
+                p = p[::-1, :]
+            if flip_cols:
+                p = p[:, ::-1]
+            planes.append(p)
+        return planes, row, col, geo
+
     def orientation(self, row: str, col: str, geo: bool) -> tuple[bool, bool]:
         """(flip rows, flip columns) so that north is up and east is right (geo data only)."""
         if not geo:
