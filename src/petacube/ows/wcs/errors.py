@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from petacube.errors import PetacubeError
+from petacube.errors import (
+    InvalidAxisLabel,
+    InvalidCrs,
+    InvalidParameterValue,
+    PetacubeError,
+)
 
 
 class InvalidMediatype(PetacubeError):
@@ -35,23 +40,24 @@ class InvalidExtent(PetacubeError):
     code = "InvalidExtent"
 
 
-class ScaleAxisUndefined(PetacubeError):
-    code = "ScaleAxisUndefined"
-
-
 class InterpolationMethodNotSupported(PetacubeError):
     code = "InterpolationMethodNotSupported"
 
 
-class SubsettingCrsNotSupported(PetacubeError):
+class SubsettingCrsNotSupported(InvalidCrs):
     code = "SubsettingCrs-NotSupported"
 
 
-class OutputCrsNotSupported(PetacubeError):
+class OutputCrsNotSupported(InvalidCrs):
     code = "OutputCrs-NotSupported"
 
 
-class InvalidRangeSubset(PetacubeError):
-    """A ``rangesubset`` that is malformed (empty item, reversed interval)."""
+class InvalidRangeSubset(InvalidParameterValue):
+    """A ``rangesubset`` that is malformed (empty item, reversed interval, repeated band)."""
 
-    code = "InvalidParameterValue"
+
+class ScaleAxisUndefined(InvalidAxisLabel):
+    """A scaling axis the (subset) coverage does not have: an InvalidAxisLabel with the
+    scaling extension's code."""
+
+    code = "ScaleAxisUndefined"
