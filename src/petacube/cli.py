@@ -213,5 +213,93 @@ def query_cmd(ctx, wcps, output, files):
             sys.stdout.buffer.flush()
 
 
+
+@main.command("serve")
+@click.option("--host", help="address to listen on (default 127.0.0.1, setting host)")
+@click.option("--port", type=int, help="port (default 8080, setting port)")
+@click.option("--workers", type=int, help="worker processes (default 1, setting workers)")
+@click.pass_context
+@user_errors
+def serve_cmd(ctx, host, port, workers):
+    """Run the HTTP server (WCS, WCPS, CRS resolver, demo page)."""
+    import os
+
+    import uvicorn
+
+    from petacube.config import load_settings
+
+    opts = ctx.obj["opts"]
+    settings = load_settings(opts["config"], home=opts["home"], database_url=opts["database_url"])
+    # workers are fresh processes: they read their settings from the environment
+    if opts["config"]:
+        os.environ["PETACUBE_CONFIG"] = str(Path(opts["config"]).resolve())
+    os.environ["PETACUBE_HOME"] = str(Path(settings.home).resolve())
+    if settings.database_url:
+        os.environ["PETACUBE_DATABASE_URL"] = settings.database_url
+    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    click.echo(f"petacube serving {settings.home} on http://{host}:{port}/ ({workers} worker(s))", err=True)
+    uvicorn.run("petacube.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="info" if logging.getLogger("petacube").level == logging.DEBUG else "warning")
+
+
+@main.group("user")
+def user_group():
+    """Server users (HTTP Basic authentication) and their roles."""
+
+
+def _users(ctx):
+    from petacube.catalog.users import Users
+
+    return Users(_cube(ctx).catalog)
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["reader", "writer", "admin"]),
+              help="reader (read), writer (read + WCS-T), admin (all); repeatable")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input (first line)")
+@click.option("--replace", is_flag=True, help="replace an existing user of that name")
+@click.pass_context
+@user_errors
+def user_add_cmd(ctx, name, roles, password_stdin, replace):
+    """Add a user (asks for the password unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    user = _users(ctx).add(name, password, roles, replace=replace)
+    click.echo(f"user {user.name} ({', '.join(user.roles)})")
+
+
+@user_group.command("list")
+@click.pass_context
+@user_errors
+def user_list_cmd(ctx):
+    """List users and their roles."""
+    for user in _users(ctx).list():
+        click.echo(f"{user.name}\t{','.join(user.roles)}")
+
+
+@user_group.command("remove")
+@click.argument("name")
+@click.pass_context
+@user_errors
+def user_remove_cmd(ctx, name):
+    """Remove a user."""
+    _users(ctx).remove(name)
+    click.echo(f"removed user {name}")
+
+
+@main.command("access")
+@click.argument("coverage_id")
+@click.option("--anonymous-read", type=click.Choice(["on", "off"]), required=True,
+              help="off: the coverage needs credentials to be read over HTTP")
+@click.pass_context
+@user_errors
+def access_cmd(ctx, coverage_id, anonymous_read):
+    """Set who may read a coverage over HTTP."""
+    _users(ctx).set_anonymous_read(coverage_id, anonymous_read == "on")
+    click.echo(f"{coverage_id}: anonymous read {anonymous_read}")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

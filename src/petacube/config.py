@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     udf_modules: str | None = Field(default=None, description="comma-separated modules registering WCPS functions")
     query_timeout: float = Field(default=600.0, description="seconds a query may run before it is stopped")
     max_result_bytes: int = Field(default=2 * 2**30, description="largest query result (bytes) before it is refused")
+    # ---- HTTP server (petacube serve) ----
+    host: str = Field(default="127.0.0.1", description="address the HTTP server listens on")
+    port: int = Field(default=8080, description="HTTP port")
+    workers: int = Field(default=1, description="server worker processes (one Datacube each)")
+    anonymous_read: bool = Field(default=True, description="allow reads without credentials (coverages can opt out)")
+    max_upload_bytes: int = Field(default=512 * 2**20, description="largest request body accepted (bytes)")
+    max_concurrent_queries: int = Field(default=4, description="requests one user (or one anonymous client address) may run at once")
+    queue_timeout: float = Field(default=60.0, description="seconds a request waits for a free query slot before 503")
+    access_log: Path | None = Field(default=None, description="file for the JSON access log (default: the petacube.access logger only)")
 
     @property
     def catalog_url(self) -> str:

@@ -166,3 +166,32 @@ bands = BandRow.__table__
 slices = SliceRow.__table__
 slice_extents = SliceExtentRow.__table__
 imports = ImportRow.__table__
+
+
+# ---- users and rights (tables created on first use by catalog.users, so catalogs made
+# before they existed gain them without a migration) ----------------------------------------
+
+class UserRow(Base):
+    """A server user: name, salted password hash, roles (reader, writer, admin)."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String)  # "scrypt$n$r$p$salt$hash" (hex)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CoverageAccessRow(Base):
+    """Per-coverage access overrides; a coverage without a row follows the server settings."""
+
+    __tablename__ = "coverage_access"
+
+    coverage_id: Mapped[str] = mapped_column(
+        ForeignKey("coverages.id", ondelete="CASCADE"), primary_key=True
+    )
+    anonymous_read: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+users = UserRow.__table__
+coverage_access = CoverageAccessRow.__table__

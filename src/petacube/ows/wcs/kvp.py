@@ -135,7 +135,8 @@ def parse_get_coverage(req: OwsRequest) -> GetCoverageParams:
     p = GetCoverageParams(ids[0].strip())
     p.subsets = [parse_subset(s) for s in req.all("subset")]
     p.subsetting_crs = req.param("subsettingcrs")
-    p.output_crs = req.param("outputcrs")
+    # OWSLib's WCS 2.0.1 client sends the output CRS as `crs` (the WCS 1.x name)
+    p.output_crs = req.param("outputcrs") or req.param("crs")
     p.format = req.param("format")
     p.mediatype = req.param("mediatype")
     p.interpolation = req.param("interpolation")
