@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from petacube.ows.exceptions import InvalidEncodingSyntax, OperationNotSupported  # noqa: F401  (one class each, shared)
 from petacube.errors import (
     InvalidAxisLabel,
     InvalidCrs,
@@ -17,19 +18,10 @@ class InvalidMediatype(PetacubeError):
     status = 415
 
 
-class OperationNotSupported(PetacubeError):
-    code = "OperationNotSupported"
-    status = 501
-
 
 class VersionNegotiationFailed(PetacubeError):
     code = "VersionNegotiationFailed"
 
-
-class InvalidEncodingSyntax(PetacubeError):
-    """An XML POST request that does not parse or is not a WCS 2.0 request."""
-
-    code = "InvalidEncodingSyntax"
 
 
 class InvalidScaleFactor(PetacubeError):
