@@ -25,6 +25,7 @@ venv: $(STAMP)
 
 demo: venv
 	$(PY) scripts/demo.py
+	$(VENV)/bin/petacube --home petacube-data serve --host 127.0.0.1 --port 8080
 
 test: venv system-deps
 	scripts/pg-test-server.sh start $(PG_PORT)

@@ -82,7 +82,11 @@ def main() -> int:
     red, nir = ds["B04"].astype("float32"), ds["B08"].astype("float32")
     ndvi = float(((nir - red) / (nir + red)).mean())
     print(f"\nmean NDVI of a 2 km × 2 km window on 2021-06-03: {ndvi:.3f}")
-    print("\nTry:  .venv/bin/petacube --home petacube-data describe S2_DEMO")
+    print("\nServing it now at http://127.0.0.1:8080/ (Ctrl-C stops). Try, in another terminal:")
+    print("  curl 'http://127.0.0.1:8080/rasdaman/ows?service=WCS&version=2.0.1&request=GetCapabilities'")
+    print("  curl 'http://127.0.0.1:8080/rasdaman/ows?service=WCS&version=2.0.1&request=GetCoverage&coverageId=S2_DEMO"
+          "&subset=ansi(\"2021-06-03\")&rangesubset=B04,B03,B02&format=image/tiff' -o rgb.tif")
+    print("  .venv/bin/petacube --home petacube-data query 'for $c in (S2_DEMO) return avg($c.B08)'")
     return 0
 
 
