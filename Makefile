@@ -35,6 +35,7 @@ test: venv system-deps
 
 bench: venv
 	$(PY) bench/bench_foundation.py
+	$(PY) -W ignore bench/bench_wcps.py
 
 clean:
 	rm -rf $(VENV) petacube-data .pg
