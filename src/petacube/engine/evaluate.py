@@ -22,7 +22,7 @@ import xarray as xr
 
 from petacube.engine import geometry, ir, iterate, udf
 from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
-from petacube.engine.values import CoverageValue, coverage_from_dataset, is_coverage, scalar_of
+from petacube.engine.values import CoverageValue, EncodeRequest, coverage_from_dataset, is_coverage, scalar_of
 from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
 from petacube.model import Crs
 
@@ -108,7 +108,7 @@ class Evaluator:
         region = _apply_grid_subsets(region, grid)
         data = value.data
         index = {}
-        for axis, (a, b) in zip(value.coverage.axes, _grid_ranges(value.coverage, region)):
+        for axis, (a, b) in zip(value.coverage.axes, region.grid):
             if axis.label in value.sliced:
                 continue
             index[axis.label] = a if axis.label in region.sliced else slice(a, b + 1)
@@ -378,7 +378,7 @@ class Evaluator:
 
     # ---- output ---------------------------------------------------------------------------------
     def _eval_Encode(self, e: ir.Encode):
-        return ("encode", self.eval(e.source), e.format, dict(e.options))
+        return EncodeRequest(self.eval(e.source), e.format, dict(e.options))
 
     # ---- helpers ----------------------------------------------------------------------------------
     def _coverage(self, v, what: str) -> CoverageValue:
@@ -442,9 +442,6 @@ def _apply_grid_subsets(region, grid: dict[str, tuple[int, int, bool]]):
         axes.append(axis)
     return GridRegion(replace(cov, axes=tuple(axes)), tuple(ranges), frozenset(sliced))
 
-
-def _grid_ranges(cov, region):
-    return region.grid
 
 
 def _as_float(a):

@@ -15,7 +15,7 @@ import numpy as np
 
 from petacube.engine import ir
 from petacube.engine.evaluate import Evaluator
-from petacube.engine.values import CoverageValue, is_coverage, scalar_of
+from petacube.engine.values import CoverageValue, EncodeRequest, is_coverage, scalar_of
 from petacube.errors import QueryCancelled, ResultTooLarge, WcpsError
 
 
@@ -78,9 +78,8 @@ def _run(query: ir.Query, evaluator: Evaluator, limit: int, scheduler: str | Non
         if where is not None and not bool(_compute(scalar_of(evaluator.eval(where)), scheduler)):
             continue
         value = evaluator.eval(expr)
-        if isinstance(value, tuple) and value and value[0] == "encode":
-            _, cov, fmt, options = value
-            out.append(_encode(cov, fmt, options, limit, scheduler))
+        if isinstance(value, EncodeRequest):
+            out.append(_encode(value.value, value.format, value.options, limit, scheduler))
         elif is_coverage(value):
             raise WcpsError("a coverage result must be encoded: wrap it in encode(..., \"image/tiff\") or another format")
         elif isinstance(value, dict):

@@ -62,6 +62,15 @@ class CoverageValue:
         return ds
 
 
+@dataclass(frozen=True)
+class EncodeRequest:
+    """The value of ``encode(...)``: what to encode and how; `run` turns it into bytes."""
+
+    value: object
+    format: str
+    options: dict
+
+
 def is_coverage(value) -> bool:
     return isinstance(value, CoverageValue)
 
