@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_concurrent_queries: int = Field(default=4, description="requests one user (or one anonymous client address) may run at once")
     queue_timeout: float = Field(default=60.0, description="seconds a request waits for a free query slot before 503")
     access_log: Path | None = Field(default=None, description="file for the JSON access log (default: the petacube.access logger only)")
+    upload_dirs: list[Path] = Field(
+        default_factory=list,
+        description="local folders WCS-T coverageRef / GML fileReference paths may name (JSON list in "
+                    "PETACUBE_UPLOAD_DIRS); empty = local file references refused")
 
     @property
     def catalog_url(self) -> str:

@@ -34,11 +34,11 @@ def test_reader_may_not_write(server):
     assert exception_of(r)[0] == "AccessDenied"
 
 
-def test_writer_and_admin_reach_the_not_yet_implemented_handler(server):
+def test_writer_and_admin_reach_the_wcst_handler(server):
     for user, password in (("writer1", "writepw"), ("admin1", "adminpw")):
-        r = httpx.get(server.ows(), params=DELETE, auth=(user, password), timeout=30)
-        assert r.status_code == 501, r.text
-        assert exception_of(r)[0] == "OperationNotSupported"
+        r = httpx.get(server.ows(), params={**DELETE, "coverageId": "NO_SUCH_COVERAGE"}, auth=(user, password), timeout=30)
+        assert r.status_code == 404, r.text
+        assert exception_of(r)[0] == "NoSuchCoverage"
 
 
 def test_xml_write_request_needs_rights(server):

@@ -63,15 +63,14 @@ def run_import(
     mock: bool | None = None,
     show_progress: bool = True,
     echo: Callable[[str], None] = print,
+    force_remote: bool = False,
 ) -> ImportReport:
     """Import (or, with mock, plan) what an ingredients file describes into ``cube``."""
     ing = ingredients if isinstance(ingredients, Ingredients) else load_ingredients(ingredients)
-    if is_remote(ing) and not (ing.config.mock if mock is None else mock):
-        raise IngredientsError(
-            f"config.service_url names a remote server ({ing.config.service_url}); importing over "
-            "WCS-T is not available yet. Point service_url at localhost (or remove it) to import into "
-            "this machine's datacube."
-        )
+    remote = is_remote(ing) or bool(force_remote)
+    if remote and getattr(ing.config, "insitu", False):
+        raise IngredientsError("config.insitu: files cannot be registered in place on a remote server "
+                               f"({ing.config.service_url}); import them as tiles or run the import there")
     mock = ing.config.mock if mock is None else mock
     cov_id = ing.input.coverage_id
     report = ImportReport(cov_id)
@@ -83,7 +82,8 @@ def run_import(
     lock_dir.mkdir(parents=True, exist_ok=True)
     # One import per coverage at a time; imports into different coverages run side by side.
     with filelock.FileLock(lock_dir / f"{cov_id}.lock"):
-        existing = cube.catalog.get(cov_id) if cube.catalog.exists(cov_id) else None
+        # remote (WCS-T) imports plan as for a new coverage; the server checks the fit
+        existing = cube.catalog.get(cov_id) if not remote and cube.catalog.exists(cov_id) else None
         done = cube.catalog.imported(cov_id) if existing is not None else {}
         if ing.config.track_files and done and not mock:
             todo = []
@@ -106,14 +106,27 @@ def run_import(
         if not plan.slices:
             report.seconds = time.monotonic() - started
             return report
-        _execute(plan, ing, cube, existing, hooks, report, show_progress)
+        _execute(plan, ing, cube, existing, hooks, report, show_progress, remote=remote)
     _write_resume_file(ing, cube, cov_id)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _execute(plan: ImportPlan, ing: Ingredients, cube, existing, hooks: HookRunner, report, show_progress) -> None:
-    sink = LocalSink(cube, plan.coverage, existing)
+def _execute(plan: ImportPlan, ing: Ingredients, cube, existing, hooks: HookRunner, report, show_progress,
+             remote: bool = False) -> None:
+    if remote:
+        from petacube.ingest.wcst_sink import WcstSink
+
+        sink = WcstSink(ing.config.service_url, plan.coverage)
+        try:
+            _run_slices(plan, ing, sink, hooks, report, show_progress)
+        finally:
+            sink.close()
+        return
+    _run_slices(plan, ing, LocalSink(cube, plan.coverage, existing), hooks, report, show_progress)
+
+
+def _run_slices(plan: ImportPlan, ing: Ingredients, sink, hooks: HookRunner, report, show_progress) -> None:
     insitu = plan.coverage.insitu
     retries = ing.config.retries if ing.config.retry else 0
     with ImportProgress(len(plan.slices), plan.coverage.id, enabled=show_progress) as progress:
@@ -278,4 +291,4 @@ def _write_resume_file(ing: Ingredients, cube, cov_id: str) -> None:
     tmp.replace(target)
 
 
-__all__ = ["run_import", "ImportReport", "describe_plan"]
+__all__ = ["ImportReport", "describe_plan", "run_import"]

@@ -114,7 +114,9 @@ def _route(req: OwsRequest, cube, check: Authorize) -> OwsResponse:
         return _wcps(req, cube, check)
     if name in WCST_OPERATIONS:
         check(Operation("WCS", name, tuple(_split(req.all("coverageid"))), write=True))
-        raise OperationNotSupported(f"request={name} (WCS-T) is not available on this server yet", locator="request")
+        from petacube.ows.wcst import handle_wcst
+
+        return handle_wcst(req, cube)
     check(Operation("WCS", name, tuple(_split(req.all("coverageid")))))
     return _lazy_handler("petacube.ows.wcs", "handle_wcs", "WCS")(req, cube)
 
@@ -219,7 +221,9 @@ def _route_xml(req: OwsRequest, cube, check: Authorize) -> OwsResponse:
         return _lazy_handler("petacube.ows.wcs", "handle_wcs", "WCS")(req, cube)
     if name in WCST_OPERATIONS or name == "Transaction":
         check(Operation("WCS", name, ids, write=True))
-        raise OperationNotSupported(f"{name} (WCS-T) is not available on this server yet", locator=name)
+        raise OperationNotSupported(
+            f"{name} (WCS-T) as an XML request is not supported; send it as KVP or a multipart form "
+            "(request={name}&coverageId=...&coverageRef=... or an uploaded file)".replace("{name}", name), locator=name)
     raise OperationNotSupported(
         f"XML request <{name}> is not supported; send one of "
         f"{', '.join(WCS_OPERATIONS + WCPS_OPERATIONS + WCST_OPERATIONS)}", locator=name)
