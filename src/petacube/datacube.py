@@ -54,6 +54,7 @@ class Datacube:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(self.settings.catalog_url)
         self.store = TileStore(self.settings.tile_path, threads=self.settings.threads)
+        self._descriptions: dict[str, tuple[Coverage, tuple[int, str]]] = {}
 
     def close(self) -> None:
         self.catalog.close()
@@ -69,10 +70,18 @@ class Datacube:
         return self.catalog.coverage_ids()
 
     def describe(self, coverage_id: str) -> Coverage:
-        return self.catalog.get(coverage_id)
+        """The coverage's description, cached per catalog version: a server answering many
+        requests on a coverage with a long time axis loads its coefficients once per change."""
+        stamp = self.catalog.stamp(coverage_id)  # NoSuchCoverage if unknown
+        cached = self._descriptions.get(coverage_id)
+        if cached is not None and cached[1] == stamp:
+            return cached[0]
+        cov = self.catalog.get(coverage_id)
+        self._descriptions[coverage_id] = (cov, self.catalog.stamp(coverage_id))
+        return cov
 
     def __getitem__(self, coverage_id: str) -> "CoverageReader":
-        return CoverageReader(self, self.catalog.get(coverage_id))
+        return CoverageReader(self, self.describe(coverage_id))
 
     def __contains__(self, coverage_id: str) -> bool:
         return self.catalog.exists(coverage_id)
@@ -199,7 +208,7 @@ class Datacube:
         bands: Sequence[str] | None = None,
     ) -> xr.Dataset:
         """Read a region into memory as an ``xarray.Dataset`` (one variable per band)."""
-        cov = self.catalog.get(coverage_id)
+        cov = self.describe(coverage_id)
         region = self.region(cov, subsets)
         names = [cov.band(b).name for b in (bands or [b.name for b in cov.bands])]
         if cov.insitu:

@@ -215,3 +215,22 @@ def test_storage_offset_of_regular_axes_round_trips(catalog):
     got = catalog.get("MOSAIC")
     assert [a.storage_offset for a in got.axes] == [700, 12]
     assert got.storage_shape == (1000, 412)
+
+
+def test_stamp_changes_on_commit_and_recreate(catalog, utm_time_series):
+    cov = utm_time_series()
+    catalog.commit(cov)
+    first = catalog.stamp(cov.id)
+    assert first[0] == 1
+    catalog.commit(cov)
+    second = catalog.stamp(cov.id)
+    assert second[0] == 2 and second != first
+    catalog.delete(cov.id)
+    with pytest.raises(NoSuchCoverage):
+        catalog.stamp(cov.id)
+    import time
+
+    time.sleep(0.01)
+    catalog.commit(cov)
+    again = catalog.stamp(cov.id)
+    assert again[0] == 1 and again != first  # same version number, different commit time

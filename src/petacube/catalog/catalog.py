@@ -73,6 +73,17 @@ class Catalog:
         with self._read() as conn:
             return self._require(conn, cov_id)
 
+    def stamp(self, cov_id: str) -> tuple[int, str]:
+        """(version, time of the last commit): changes with every commit, also when a coverage
+        is deleted and created again under the same id. For caching descriptions."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(coverages.c.version, coverages.c.updated).where(coverages.c.id == cov_id)
+            ).first()
+            if row is None:
+                raise self._no_such(conn, cov_id)
+            return int(row[0]), str(row[1])
+
     def get(self, cov_id: str) -> Coverage:
         """The coverage description exactly as last committed."""
         return self.get_with_version(cov_id)[0]
