@@ -75,3 +75,14 @@ def test_access_log_names_the_user(server):
     time.sleep(0.2)
     lines = [json.loads(x) for x in server.access_log.read_text().splitlines() if x.strip()]
     assert any(rec["user"] == "admin1" and rec["coverage"] == "SECRET" for rec in lines)
+
+
+def test_capabilities_lists_only_readable_coverages(server):
+    import httpx
+
+    params = {"service": "WCS", "version": "2.0.1", "request": "GetCapabilities"}
+    anonymous = httpx.get(server.ows(), params=params, timeout=30).text
+    reader = httpx.get(server.ows(), params=params, auth=("reader1", "readpw"), timeout=30).text
+    assert "<wcs:CoverageId>S2</wcs:CoverageId>" in anonymous
+    assert "<wcs:CoverageId>SECRET</wcs:CoverageId>" not in anonymous
+    assert "<wcs:CoverageId>SECRET</wcs:CoverageId>" in reader

@@ -67,8 +67,15 @@ def handle(req: OwsRequest, cube, *, authorize: Authorize | None = None,
             observe(op)
         (authorize or _allow)(op)
 
+    def readable(coverage_id: str) -> bool:
+        try:
+            (authorize or _allow)(Operation("WCS", "GetCapabilities", (coverage_id,)))
+            return True
+        except PetacubeError:
+            return False
+
     try:
-        return _route(req, cube, check)
+        return _route(replace(req, readable=readable), cube, check)
     except PetacubeError as err:
         return exception_report(err, version if version in ("2.0.0", "2.0.1") else "2.0.1")
     except Exception:

@@ -3,6 +3,7 @@ values, so protocol code is tested without HTTP and the server holds no protocol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -18,6 +19,9 @@ class OwsRequest:
     files: list[bytes] = field(default_factory=list)  # uploaded files in order: decode($1), $2 ...; WCS-T inputs
     user: str | None = None  # authenticated user name; None = anonymous
     roles: frozenset[str] = frozenset()  # the user's roles: reader, writer, admin
+    # may this caller read the coverage? set by the dispatcher from the server's rights, so
+    # listings (GetCapabilities) show only what the caller may read; None: everything
+    readable: Callable[[str], bool] | None = None
 
     def param(self, name: str) -> str | None:
         """The single value of a KVP parameter (case-insensitive name), or None."""

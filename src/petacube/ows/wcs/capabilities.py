@@ -148,7 +148,8 @@ def get_capabilities(req: OwsRequest, cube, resolver: str) -> OwsResponse:
     if "Contents" in sections:
         contents = sub(root, WCS, "Contents")
         for cid in cube.coverage_ids():
-            _summary(contents, coverage_summary(cube, cid, resolver))
+            if req.readable is None or req.readable(cid):
+                _summary(contents, coverage_summary(cube, cid, resolver))
     return OwsResponse(200, XML_MEDIA, to_bytes(root))
 
 
