@@ -77,7 +77,9 @@ class Datacube:
         if cached is not None and cached[1] == stamp:
             return cached[0]
         cov = self.catalog.get(coverage_id)
-        self._descriptions[coverage_id] = (cov, self.catalog.stamp(coverage_id))
+        # keyed by the stamp read *before* loading: a commit landing in between leaves an
+        # older key, so the next call reloads instead of keeping a stale description
+        self._descriptions[coverage_id] = (cov, stamp)
         return cov
 
     def __getitem__(self, coverage_id: str) -> "CoverageReader":

@@ -120,21 +120,34 @@ def _compute(value, scheduler: str | None):
     if limits is not None:
         limits.check()
     if scheduler:
-        from distributed import Client
-
-        with Client(scheduler) as client:
-            future = client.compute(value)
-            left = None if limits is None else max(0.0, limits.deadline - time.monotonic())
-            try:
-                return future.result(timeout=left)
-            except TimeoutError:
-                future.cancel()
-                raise QueryCancelled("the query ran past its time limit (setting query_timeout) on the cluster") from None
+        future = _client(scheduler).compute(value)
+        left = None if limits is None else max(0.0, limits.deadline - time.monotonic())
+        try:
+            return future.result(timeout=left)
+        except TimeoutError:
+            future.cancel()
+            raise QueryCancelled("the query ran past its time limit (setting query_timeout) on the cluster") from None
     with dask.config.set(scheduler="threads"):
         if limits is None:
             return value.compute()
         with limits:
             return value.compute()
+
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _client(address: str):
+    """One dask.distributed client per scheduler address per process (connecting per
+    query result cost a connection handshake each time)."""
+    from distributed import Client
+
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(address)
+        if client is None or client.status in ("closed", "closing"):
+            client = _CLIENTS[address] = Client(address, set_as_default=False)
+        return client
 
 
 def _plain(v):

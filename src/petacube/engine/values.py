@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import xarray as xr
 
-from petacube.errors import WcpsError
+from petacube.errors import InvalidCrs, WcpsError
 from petacube.model import Band, Coverage, Crs
 
 
@@ -53,8 +53,8 @@ class CoverageValue:
         ds.attrs["crs"] = self.result_crs()
         try:
             ds.attrs["crs_uri"] = Crs.parse(ds.attrs["crs"]).uri()
-        except Exception:  # noqa: BLE001 - Index0D and friends have no URI worth giving
-            pass
+        except InvalidCrs:  # a fully sliced value (Index0D) has no CRS URI to give
+            ds.attrs.pop("crs_uri", None)
         for axis in self.coverage.axes:
             if axis.label not in self.sliced and not axis.irregular:
                 ds.attrs[f"resolution_{axis.label}"] = float(axis.resolution)

@@ -127,39 +127,44 @@ def _execute(plan: ImportPlan, ing: Ingredients, cube, existing, hooks: HookRunn
 
 
 def _run_slices(plan: ImportPlan, ing: Ingredients, sink, hooks: HookRunner, report, show_progress) -> None:
-    insitu = plan.coverage.insitu
-    retries = ing.config.retries if ing.config.retry else 0
     with ImportProgress(len(plan.slices), plan.coverage.id, enabled=show_progress) as progress:
         for sl in plan.slices:
             progress.start(sl.path.name)
-            for attempt in range(retries + 1):
-                try:
-                    _import_slice(sl, sink, insitu)
-                    break
-                except PetacubeError as exc:
-                    if isinstance(exc, SourceFileError) and ing.config.skip:
-                        report.skipped.append((str(sl.path), exc.message))
-                        log.warning("skipped %s: %s", sl.path, exc.message)
-                        break
-                    if attempt < retries and not isinstance(exc, SourceFileError):
-                        time.sleep(ing.config.retry_sleep)
-                        continue
-                    raise
-                except OSError as exc:
-                    if attempt < retries:
-                        time.sleep(ing.config.retry_sleep)
-                        continue
-                    err = SourceFileError(f"{sl.path}: {exc.strerror or exc}")
-                    if ing.config.skip:
-                        report.skipped.append((str(sl.path), err.message))
-                        break
-                    raise err from exc
-            else:  # pragma: no cover - loop always breaks or raises
-                pass
-            if str(sl.path) not in {p for p, _ in report.skipped}:
+            skipped = _import_with_retries(sl, sink, plan.coverage.insitu, ing)
+            if skipped is None:
                 report.imported.append(str(sl.path))
                 hooks.after(sl)
+            else:
+                report.skipped.append((str(sl.path), skipped))
+                log.warning("skipped %s: %s", sl.path, skipped)
             progress.advance()
+
+
+def _import_with_retries(sl: PlannedSlice, sink, insitu: bool, ing: Ingredients) -> str | None:
+    """Import one slice, retrying transient failures; the reason when it is skipped."""
+    retries = ing.config.retries if ing.config.retry else 0
+    for attempt in range(retries + 1):
+        try:
+            _import_slice(sl, sink, insitu)
+            return None
+        except SourceFileError as exc:  # the file's fault: retrying will not help
+            if ing.config.skip:
+                return exc.message
+            raise
+        except PetacubeError:
+            if attempt < retries:
+                time.sleep(ing.config.retry_sleep)
+                continue
+            raise
+        except OSError as exc:
+            if attempt < retries:
+                time.sleep(ing.config.retry_sleep)
+                continue
+            err = SourceFileError(f"{sl.path}: {exc.strerror or exc}")
+            if ing.config.skip:
+                return err.message
+            raise err from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _import_slice(sl: PlannedSlice, sink: LocalSink, insitu: bool) -> None:
