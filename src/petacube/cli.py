@@ -238,8 +238,10 @@ def serve_cmd(ctx, host, port, workers):
         os.environ["PETACUBE_DATABASE_URL"] = settings.database_url
     host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
     click.echo(f"petacube serving {settings.home} on http://{host}:{port}/ ({workers} worker(s))", err=True)
+    # proxy headers are read by petacube.server.forwarded (trusted_proxies), not by uvicorn, which
+    # would rewrite the peer address before petacube could check that the peer is a trusted proxy
     uvicorn.run("petacube.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="info" if logging.getLogger("petacube").level == logging.DEBUG else "warning")
+                access_log=False, proxy_headers=False, log_level="info" if logging.getLogger("petacube").level == logging.DEBUG else "warning")
 
 
 @main.group("user")

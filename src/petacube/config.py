@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     max_concurrent_queries: int = Field(default=4, description="requests one user (or one anonymous client address) may run at once")
     queue_timeout: float = Field(default=60.0, description="seconds a request waits for a free query slot before 503")
     access_log: Path | None = Field(default=None, description="file for the JSON access log (default: the petacube.access logger only)")
+    public_url: str | None = Field(
+        default=None,
+        description="the address clients reach the server at (https://maps.example.org/datacube) when it "
+                    "runs behind a reverse proxy; written into capabilities and links")
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="addresses/networks whose Forwarded / X-Forwarded-* headers are believed (JSON list in "
+                    "PETACUBE_TRUSTED_PROXIES); [] = ignore such headers")
     upload_dirs: list[Path] = Field(
         default_factory=list,
         description="local folders WCS-T coverageRef / GML fileReference paths may name (JSON list in "

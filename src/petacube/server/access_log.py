@@ -39,7 +39,7 @@ class AccessLog:
             record = {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "user": info.get("user"),
-                "client": client[0] if client else None,
+                "client": info.get("client") or (client[0] if client else None),  # behind a trusted proxy: the real client
                 "method": scope.get("method"),
                 "path": scope.get("path"),
                 "request": info.get("request"),

@@ -27,6 +27,7 @@ from petacube.ows.exceptions import exception_report, internal_error_report
 from petacube.ows.protocol import OwsRequest, OwsResponse
 from petacube.server.access_log import SCOPE_KEY, AccessLog
 from petacube.server.auth import WWW_AUTHENTICATE, Authenticator, authorizer
+from petacube.server.forwarded import client_address, public_base
 from petacube.server.limits import QuerySlots
 from petacube.server.ows_request import build_request
 
@@ -71,7 +72,7 @@ class Server:
         try:
             user, roles = await run_in_threadpool(self.authenticate, request.headers.get("authorization"))
             info["user"] = user
-            req = await build_request(request, _endpoint_url(request), self.settings.max_upload_bytes)
+            req = await build_request(request, self._endpoint_url(request), self.settings.max_upload_bytes)
             req.user, req.roles = user, roles
             check = authorizer(self.users, self.settings.anonymous_read, user, roles)
 
@@ -79,7 +80,8 @@ class Server:
                 info["request"] = op.request
                 info["coverage"] = ",".join(op.coverages) or None
 
-            key = user or f"anonymous@{request.client.host if request.client else '-'}"
+            info["client"] = client_address(request, self.settings.trusted_proxies)
+            key = user or f"anonymous@{info['client']}"
             async with self.slots.slot(key):
                 response = await run_in_threadpool(handler, req, self.cube, authorize=check, observe=observe)
         except PetacubeError as err:
@@ -94,7 +96,7 @@ class Server:
     async def resolver(self, request: Request) -> Response:
         path = request.path_params.get("path", "")
         prefix = request.url.path[: len(request.url.path) - len(path)].rstrip("/")
-        base = f"{request.url.scheme}://{request.url.netloc}{prefix}"
+        base = self._public_base(request) + prefix
         params: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             params.setdefault(key.lower(), []).append(value)
@@ -111,8 +113,12 @@ class Server:
         return JSONResponse({"status": "ok", "version": petacube.__version__, "coverages": count})
 
 
-def _endpoint_url(request: Request) -> str:
-    return str(request.url.replace(query="", fragment=""))
+    def _public_base(self, request: Request) -> str:
+        return public_base(request, self.settings.public_url, self.settings.trusted_proxies)
+
+    def _endpoint_url(self, request: Request) -> str:
+        """This endpoint's URL as clients see it (behind a proxy: its public address)."""
+        return self._public_base(request) + request.url.path
 
 
 def _http(resp: OwsResponse) -> Response:
