@@ -125,3 +125,27 @@ def test_remote_import_matches_local(srv, tmp_path, monkeypatch):
     for i, date in enumerate(DATES):
         iso = f"{date[:4]}-{date[4:6]}-{date[6:]}"
         assert np.array_equal(get_tiff(srv, "S2R", f'ansi("{iso}")'), srv.s2[i])
+
+
+def test_xml_post_transactions_over_http(srv):
+    ns = 'xmlns:wcs="http://www.opengis.net/wcs/2.0" xmlns:gml="http://www.opengis.net/gml/3.2"'
+    insert = (f'<wcs:InsertCoverage {ns} service="WCS" version="2.0.1"><wcs:coverage>'
+              '<gml:GridCoverage gml:id="XG"><gml:domainSet><gml:Grid><gml:limits><gml:GridEnvelope>'
+              '<gml:low>0 0</gml:low><gml:high>1 2</gml:high></gml:GridEnvelope></gml:limits></gml:Grid>'
+              '</gml:domainSet><gml:rangeSet><gml:DataBlock><gml:tupleList>1,2,3,4,5,6</gml:tupleList>'
+              '</gml:DataBlock></gml:rangeSet></gml:GridCoverage></wcs:coverage>'
+              '<wcs:useId>existing</wcs:useId><wcs:coverageId>XMLGRID</wcs:coverageId></wcs:InsertCoverage>')
+    headers = {"Content-Type": "application/xml"}
+    r = httpx.post(srv.ows(), content=insert, headers=headers, timeout=60)
+    assert r.status_code == 401  # anonymous: no writes
+    r = httpx.post(srv.ows(), content=insert, headers=headers, auth=("reader1", "readpw"), timeout=60)
+    assert r.status_code == 403
+    r = httpx.post(srv.ows(), content=insert, headers=headers, auth=WRITER, timeout=60)
+    assert r.status_code == 200 and r.text == "XMLGRID"
+    q = httpx.get(srv.ows(), params={"query": "for $c in (XMLGRID) return encode($c, \"json\")"}, timeout=60)
+    assert json.loads(q.text) == [[1, 2, 3], [4, 5, 6]]
+    delete = f'<wcs:DeleteCoverage {ns} service="WCS" version="2.0.1"><wcs:coverageId>XMLGRID</wcs:coverageId></wcs:DeleteCoverage>'
+    r = httpx.post(srv.ows(), content=delete, headers=headers, auth=WRITER, timeout=60)
+    assert r.status_code == 200
+    r = httpx.post(srv.ows(), content=delete, headers=headers, auth=WRITER, timeout=60)
+    assert r.status_code == 404 and exception_of(r)[0] == "NoSuchCoverage"

@@ -226,11 +226,18 @@ def _route_xml(req: OwsRequest, cube, check: Authorize) -> OwsResponse:
     if name in WCS_OPERATIONS:
         check(Operation("WCS", name, ids))
         return _lazy_handler("petacube.ows.wcs", "handle_wcs", "WCS")(req, cube)
-    if name in WCST_OPERATIONS or name == "Transaction":
-        check(Operation("WCS", name, ids, write=True))
+    if name in WCST_OPERATIONS:
+        from petacube.ows.wcst import handle_wcst
+        from petacube.ows.wcst.xml_request import kvp_of
+
+        named = tuple(i for el in root.iter() if local_name(el) == "coverageId" for i in _split([el.text or ""]))
+        check(Operation("WCS", name, ids + named, write=True))  # rights before the body is looked at further
+        params = kvp_of(root)
+        return handle_wcst(replace(req, params=params, body=None), cube)
+    if name == "Transaction":
         raise OperationNotSupported(
-            f"{name} (WCS-T) as an XML request is not supported; send it as KVP or a multipart form "
-            "(request={name}&coverageId=...&coverageRef=... or an uploaded file)".replace("{name}", name), locator=name)
+            "<Transaction> is WCS-T 1.1; this server speaks WCS-T 2.0: send <wcs:InsertCoverage>, "
+            "<wcs:UpdateCoverage> or <wcs:DeleteCoverage>", locator=name)
     raise OperationNotSupported(
         f"XML request <{name}> is not supported; send one of "
         f"{', '.join(WCS_OPERATIONS + WCPS_OPERATIONS + WCST_OPERATIONS)}", locator=name)
