@@ -303,5 +303,57 @@ def access_cmd(ctx, coverage_id, anonymous_read):
     _users(ctx).set_anonymous_read(coverage_id, anonymous_read == "on")
     click.echo(f"{coverage_id}: anonymous read {anonymous_read}")
 
+
+@main.group("rule")
+def rule_group():
+    """Fine-grained read rules per role or user: area, time range, resolution, daily quota, cells."""
+
+
+def _rules(ctx):
+    from petacube.catalog.rules import Rules
+
+    return Rules(_cube(ctx).catalog)
+
+
+@rule_group.command("add")
+@click.argument("subject")
+@click.option("--coverage", default="*", show_default=True, help="the coverage the rule restricts (* = all)")
+@click.option("--area", help="allowed area: WKT POLYGON or MULTIPOLYGON")
+@click.option("--area-crs", help="CRS of --area (default EPSG:4326, longitude latitude)")
+@click.option("--from", "time_min", help="earliest time that may be read (ISO 8601)")
+@click.option("--to", "time_max", help="latest time that may be read (ISO 8601)")
+@click.option("--finest", type=float, help="finest resolution that may be read (CRS units per cell)")
+@click.option("--coarsest", type=float, help="coarsest resolution that may be read (CRS units per cell)")
+@click.option("--daily-bytes", type=int, help="bytes that may be read per UTC day")
+@click.option("--max-cells", type=int, help="cells that may be read per request")
+@click.pass_context
+@user_errors
+def rule_add_cmd(ctx, subject, coverage, area, area_crs, time_min, time_max, finest, coarsest, daily_bytes, max_cells):
+    """Add a rule for SUBJECT: a role (reader, writer), user:NAME or anonymous. Admins are exempt."""
+    from petacube.catalog.rules import AccessRule
+
+    rule = _rules(ctx).add(AccessRule(subject, coverage, area, area_crs, time_min, time_max, finest, coarsest,
+                                      daily_bytes, max_cells))
+    click.echo(f"added rule {rule.describe()}")
+
+
+@rule_group.command("list")
+@click.pass_context
+@user_errors
+def rule_list_cmd(ctx):
+    """List the read rules."""
+    for rule in _rules(ctx).list():
+        click.echo(rule.describe())
+
+
+@rule_group.command("remove")
+@click.argument("rule_id", type=int)
+@click.pass_context
+@user_errors
+def rule_remove_cmd(ctx, rule_id):
+    """Remove a rule by its number (see `petacube rule list`)."""
+    _rules(ctx).remove(rule_id)
+    click.echo(f"removed rule #{rule_id}")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     max_concurrent_queries: int = Field(default=4, description="requests one user (or one anonymous client address) may run at once")
     queue_timeout: float = Field(default=60.0, description="seconds a request waits for a free query slot before 503")
     access_log: Path | None = Field(default=None, description="file for the JSON access log (default: the petacube.access logger only)")
+    max_cells_read: int | None = Field(
+        default=None, description="most cells (summed over bands) one request may read; refused up front; "
+                                  "unset = no limit (rules can set one per role/user)")
+    write_addresses: list[str] = Field(
+        default_factory=list,
+        description="client addresses/networks allowed to write (WCS-T) without credentials, as rasdaman's "
+                    "allowed source addresses (JSON list in PETACUBE_WRITE_ADDRESSES); [] = credentials needed")
     public_url: str | None = Field(
         default=None,
         description="the address clients reach the server at (https://maps.example.org/datacube) when it "

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -195,3 +196,39 @@ class CoverageAccessRow(Base):
 
 users = UserRow.__table__
 coverage_access = CoverageAccessRow.__table__
+
+
+# ---- fine-grained read rules and daily usage (created on first use by catalog.rules) -----------
+
+class AccessRuleRow(Base):
+    """A restriction on reads by a role or a user, for one coverage or all ('*'): every rule
+    matching a request must hold (the admin role is exempt)."""
+
+    __tablename__ = "access_rules"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String)  # a role name, "user:<name>" or "anonymous"
+    coverage: Mapped[str] = mapped_column(String)  # a coverage id or "*"
+    area_wkt: Mapped[str | None] = mapped_column(String, nullable=True)
+    area_crs: Mapped[str | None] = mapped_column(String, nullable=True)
+    time_min: Mapped[str | None] = mapped_column(String, nullable=True)  # ISO 8601
+    time_max: Mapped[str | None] = mapped_column(String, nullable=True)
+    finest_resolution: Mapped[float | None] = mapped_column(Double, nullable=True)  # horizontal CRS units per cell
+    coarsest_resolution: Mapped[float | None] = mapped_column(Double, nullable=True)
+    daily_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes read per UTC day
+    max_cells: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # cells read per request
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DailyUsageRow(Base):
+    """Bytes read per subject (user, or anonymous client address) and UTC day, for the quotas."""
+
+    __tablename__ = "daily_usage"
+
+    subject: Mapped[str] = mapped_column(String, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+access_rules = AccessRuleRow.__table__
+daily_usage = DailyUsageRow.__table__

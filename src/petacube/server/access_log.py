@@ -44,6 +44,7 @@ class AccessLog:
                 "path": scope.get("path"),
                 "request": info.get("request"),
                 "coverage": info.get("coverage"),
+                "cells": info.get("cells"),
                 "status": sent["status"],
                 "bytes": sent["bytes"],
                 "ms": round((time.perf_counter() - start) * 1000, 1),

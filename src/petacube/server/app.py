@@ -27,7 +27,9 @@ from petacube.ows.exceptions import exception_report, internal_error_report
 from petacube.ows.protocol import OwsRequest, OwsResponse
 from petacube.server.access_log import SCOPE_KEY, AccessLog
 from petacube.server.auth import WWW_AUTHENTICATE, Authenticator, authorizer
-from petacube.server.forwarded import client_address, public_base
+from petacube.catalog.rules import Rules, matching_rules
+from petacube.server.forwarded import client_address, is_trusted, public_base
+from petacube.server.read_guard import GuardedCube, ReadGuard
 from petacube.server.limits import QuerySlots
 from petacube.server.ows_request import build_request
 
@@ -44,6 +46,7 @@ class Server:
         self.own_cube = cube is None
         self.slots = QuerySlots(settings.max_concurrent_queries, settings.queue_timeout)
         self.users = None
+        self.rules = None
         self.authenticate = None
 
     def open(self) -> None:
@@ -53,6 +56,7 @@ class Server:
         if self.cube is None:
             self.cube = Datacube(self.settings)
         self.users = Users(self.cube.catalog)
+        self.rules = Rules(self.cube.catalog)
         self.authenticate = Authenticator(self.users)
 
     def close(self) -> None:
@@ -74,16 +78,24 @@ class Server:
             info["user"] = user
             req = await build_request(request, self._endpoint_url(request), self.settings.max_upload_bytes)
             req.user, req.roles = user, roles
-            check = authorizer(self.users, self.settings.anonymous_read, user, roles)
+            info["client"] = client_address(request, self.settings.trusted_proxies)
+            check = authorizer(self.users, self.settings.anonymous_read, user, roles,
+                               write_from_address=is_trusted(info["client"], self.settings.write_addresses))
 
             def observe(op: dispatch.Operation) -> None:
                 info["request"] = op.request
                 info["coverage"] = ",".join(op.coverages) or None
 
-            info["client"] = client_address(request, self.settings.trusted_proxies)
             key = user or f"anonymous@{info['client']}"
+            guard = self._read_guard(user, roles, key)
             async with self.slots.slot(key):
-                response = await run_in_threadpool(handler, req, self.cube, authorize=check, observe=observe)
+                try:
+                    response = await run_in_threadpool(handler, req, GuardedCube(self.cube, guard),
+                                                       authorize=check, observe=observe)
+                finally:
+                    info["cells"] = guard.cells
+                    if guard.metered and guard.bytes:
+                        await run_in_threadpool(self.rules.add_usage, key, guard.bytes)
         except PetacubeError as err:
             response = exception_report(err)
         except Exception:
@@ -92,6 +104,18 @@ class Server:
         if response.coverage and not info.get("coverage"):
             info["coverage"] = response.coverage
         return _http(response)
+
+    def _read_guard(self, user: str | None, roles: frozenset[str], subject: str) -> ReadGuard:
+        """The plan checks of one request: the cells limit and the caller's read rules."""
+        loaded: list = []
+
+        def rules_for(coverage_id: str):
+            if not loaded:
+                loaded.append(self.rules.list())
+            return matching_rules(loaded[0], user, roles, coverage_id)
+
+        return ReadGuard(rules_for, max_cells=self.settings.max_cells_read,
+                         used_today=lambda: self.rules.used_today(subject))
 
     async def resolver(self, request: Request) -> Response:
         path = request.path_params.get("path", "")

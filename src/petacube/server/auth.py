@@ -60,11 +60,15 @@ class Authenticator:
         return user.name, roles
 
 
-def authorizer(users: Users, anonymous_read: bool, user: str | None, roles: frozenset[str]) -> Callable[[Operation], None]:
-    """The rights check for one request's user."""
+def authorizer(users: Users, anonymous_read: bool, user: str | None, roles: frozenset[str], *,
+               write_from_address: bool = False) -> Callable[[Operation], None]:
+    """The rights check for one request's user; ``write_from_address``: the client's address is
+    one the administrator allows to write without credentials (setting ``write_addresses``)."""
 
     def check(op: Operation) -> None:
         if op.write:
+            if write_from_address and user is None:
+                return
             if user is None:
                 raise AuthenticationRequired(
                     f"{op.request} changes data: send the credentials of a user with the writer or admin role")
