@@ -67,13 +67,13 @@ class GuardedCube:
     def __getattr__(self, name):
         return getattr(self._cube, name)
 
-    def lazy(self, region, bands=None, level: int = 0):
+    def lazy(self, region, bands=None, level: int = 0, **options):
         self.guard.check(region, bands, level)
-        return self._cube.lazy(region, bands, level=level)
+        return self._cube.lazy(region, bands, level=level, **options)
 
-    def read_array(self, region, band: str, level: int = 0):
+    def read_array(self, region, band: str, level: int = 0, **options):
         self.guard.check(region, [band], level)
-        return self._cube.read_array(region, band, level=level)
+        return self._cube.read_array(region, band, level=level, **options)
 
     def read(self, coverage_id, subsets=None, bands=None):
         cov = self._cube.describe(coverage_id)
