@@ -8,12 +8,12 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 PG_PORT ?= 55432
 
-.PHONY: demo test venv system-deps bench clean
+.PHONY: demo test venv system-deps bench clean web
 
-# Debian packages: PostgreSQL for the catalog tests (SQLite is the default catalog) and
-# libpq5, the client library psycopg uses.
+# Debian packages: PostgreSQL for the catalog tests (SQLite is the default catalog),
+# libpq5, the client library psycopg uses, and chromium for the demo page's browser tests.
 system-deps:
-	@scripts/ensure-debian-packages.sh postgresql libpq5
+	@scripts/ensure-debian-packages.sh postgresql libpq5 chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ venv: $(STAMP)
 demo: venv
 	$(PY) scripts/demo.py
 	$(VENV)/bin/petacube --home petacube-data serve --host 127.0.0.1 --port 8080
+
+# The demo page's bundle (OpenLayers, proj4 and the page's code) is committed, so installing
+# petacube needs no node; `make web` rebuilds it from web-src/ (npm ci + esbuild) when the
+# sources changed. tests/web/test_bundle.py fails when the bundle is older than its sources.
+WEB_BUNDLE := src/petacube/web/assets/app.js
+WEB_SOURCES := $(wildcard web-src/src/*) web-src/build.mjs web-src/package.json web-src/package-lock.json
+
+web: $(WEB_BUNDLE)
+
+$(WEB_BUNDLE): $(WEB_SOURCES)
+	cd web-src && npm ci --no-audit --no-fund && npm run build
 
 test: venv system-deps
 	scripts/pg-test-server.sh start $(PG_PORT)

@@ -355,5 +355,128 @@ def rule_remove_cmd(ctx, rule_id):
     _rules(ctx).remove(rule_id)
     click.echo(f"removed rule #{rule_id}")
 
+
+
+@main.group("wms")
+def wms_group():
+    """WMS layers: which coverages are map layers."""
+
+
+@wms_group.command("enable")
+@click.argument("coverage_id")
+@click.pass_context
+@user_errors
+def wms_enable_cmd(ctx, coverage_id):
+    """Make a coverage a WMS layer."""
+    from petacube.catalog.styles import WmsCatalog
+
+    WmsCatalog(_cube(ctx).catalog).set_layer(coverage_id, True)
+    click.echo(f"{coverage_id}: WMS layer")
+
+
+@wms_group.command("disable")
+@click.argument("coverage_id")
+@click.pass_context
+@user_errors
+def wms_disable_cmd(ctx, coverage_id):
+    """Stop a coverage being a WMS layer (its styles are kept)."""
+    from petacube.catalog.styles import WmsCatalog
+
+    WmsCatalog(_cube(ctx).catalog).set_layer(coverage_id, False)
+    click.echo(f"{coverage_id}: not a WMS layer")
+
+
+@wms_group.command("list")
+@click.pass_context
+@user_errors
+def wms_list_cmd(ctx):
+    """List the WMS layers."""
+    from petacube.catalog.styles import WmsCatalog
+
+    for layer in WmsCatalog(_cube(ctx).catalog).layer_ids():
+        click.echo(layer)
+
+
+@main.group("style")
+def style_group():
+    """WMS styles: a WCPS fragment over $c and/or a colour table (ColorMap JSON, GDAL, SLD)."""
+
+
+def _style_options(fn):
+    for decorator in reversed([
+        click.option("--title", help="human-readable title"),
+        click.option("--abstract", help="description"),
+        click.option("--wcps", "fragment", help='WCPS expression over $c (the layer), e.g. "$c.B04 / 16"'),
+        click.option("--color-table-type", type=click.Choice(["ColorMap", "GDAL", "SLD"], case_sensitive=False),
+                     help="form of --color-table (default ColorMap)"),
+        click.option("--color-table", help="colour table text, or @FILE to read it from a file"),
+        click.option("--legend", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="legend image (PNG/JPEG/GIF) GetLegendGraphic returns"),
+        click.option("--default/--no-default", "default", default=None, help="the layer's default style"),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+def _save_style(ctx, layer, name, title, abstract, fragment, color_table_type, color_table, legend, default,
+                update):
+    from petacube.ows.wms.styles import save_style
+
+    if color_table and color_table.startswith("@"):
+        color_table = Path(color_table[1:]).read_text()
+    rec = save_style(_cube(ctx), layer, name, title=title, abstract=abstract, fragment=fragment,
+                     color_table_type=color_table_type, color_table=color_table,
+                     legend=legend.read_bytes() if legend else None, default=default, update=update)
+    click.echo(f"{'updated' if update else 'added'} style {rec.name} of layer {rec.layer}")
+
+
+@style_group.command("add")
+@click.argument("layer")
+@click.argument("name")
+@_style_options
+@click.pass_context
+@user_errors
+def style_add_cmd(ctx, layer, name, **opts):
+    """Add style NAME to LAYER."""
+    _save_style(ctx, layer, name, update=False, **opts)
+
+
+@style_group.command("update")
+@click.argument("layer")
+@click.argument("name")
+@_style_options
+@click.pass_context
+@user_errors
+def style_update_cmd(ctx, layer, name, **opts):
+    """Change style NAME of LAYER (options left out are kept)."""
+    _save_style(ctx, layer, name, update=True, **opts)
+
+
+@style_group.command("remove")
+@click.argument("layer")
+@click.argument("name")
+@click.pass_context
+@user_errors
+def style_remove_cmd(ctx, layer, name):
+    """Remove style NAME of LAYER."""
+    from petacube.ows.wms.styles import remove_style
+
+    remove_style(_cube(ctx), layer, name)
+    click.echo(f"removed style {name} of layer {layer}")
+
+
+@style_group.command("list")
+@click.argument("layer", required=False)
+@click.pass_context
+@user_errors
+def style_list_cmd(ctx, layer):
+    """List styles (of LAYER, or of all layers)."""
+    from petacube.catalog.styles import WmsCatalog
+
+    for s in WmsCatalog(_cube(ctx).catalog).styles(layer):
+        kind = " + ".join(k for k, v in (("wcps", s.wcps_fragment), (s.color_table_type or "", s.color_table)) if v)
+        click.echo(f"{s.layer}\t{s.name}{' (default)' if s.is_default else ''}\t{kind}\t{s.title}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     max_concurrent_queries: int = Field(default=4, description="requests one user (or one anonymous client address) may run at once")
     queue_timeout: float = Field(default=60.0, description="seconds a request waits for a free query slot before 503")
     access_log: Path | None = Field(default=None, description="file for the JSON access log (default: the petacube.access logger only)")
+    wms_max_size: int = Field(default=4096, description="largest WMS GetMap WIDTH or HEIGHT (pixels)")
+    wms_cache_bytes: int = Field(default=64 * 2**20, description="WMS GetMap response cache per worker process (bytes)")
     max_cells_read: int | None = Field(
         default=None, description="most cells (summed over bands) one request may read; refused up front; "
                                   "unset = no limit (rules can set one per role/user)")

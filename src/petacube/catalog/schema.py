@@ -198,6 +198,30 @@ users = UserRow.__table__
 coverage_access = CoverageAccessRow.__table__
 
 
+# ---- WMS styles (created on first use by catalog.styles, like the users tables) ----------------
+
+class WmsStyleRow(Base):
+    """A WMS style of a layer (coverage): a WCPS fragment over ``$c`` and/or a colour table."""
+
+    __tablename__ = "wms_styles"
+
+    layer: Mapped[str] = mapped_column(ForeignKey("coverages.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str] = mapped_column(String)
+    abstract: Mapped[str] = mapped_column(String)
+    wcps_fragment: Mapped[str | None] = mapped_column(String, nullable=True)
+    color_table_type: Mapped[str | None] = mapped_column(String(16), nullable=True)  # ColorMap | GDAL | SLD
+    color_table: Mapped[str | None] = mapped_column(String, nullable=True)  # the definition as given
+    color_map: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # normalised
+    legend: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # an uploaded legend image
+    legend_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+wms_styles = WmsStyleRow.__table__
+
+
 # ---- fine-grained read rules and daily usage (created on first use by catalog.rules) -----------
 
 class AccessRuleRow(Base):
@@ -232,3 +256,5 @@ class DailyUsageRow(Base):
 
 access_rules = AccessRuleRow.__table__
 daily_usage = DailyUsageRow.__table__
+
+

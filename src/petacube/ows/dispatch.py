@@ -60,7 +60,6 @@ def _allow(_op: Operation) -> None:
 def handle(req: OwsRequest, cube, *, authorize: Authorize | None = None,
            observe: Callable[[Operation], None] | None = None) -> OwsResponse:
     """Answer one OGC request; never raises. ``observe`` sees the operation (access log)."""
-    version = (req.param("version") or "2.0.1").strip() or "2.0.1"
 
     def check(op: Operation) -> None:
         if observe is not None:
@@ -77,10 +76,21 @@ def handle(req: OwsRequest, cube, *, authorize: Authorize | None = None,
     try:
         return _route(replace(req, readable=readable), cube, check)
     except PetacubeError as err:
-        return exception_report(err, version if version in ("2.0.0", "2.0.1") else "2.0.1")
+        return error_report(req, err)
     except Exception:
         log.exception("internal error answering %s %s", req.method, _describe(req))
         return internal_error_report()
+
+
+def error_report(req: OwsRequest, err: PetacubeError) -> OwsResponse:
+    """The exception report of the request's service: WMS 1.3.0 ServiceExceptionReport for
+    service=WMS, else the OWS 2.0 ExceptionReport (WCS, WCPS)."""
+    if (req.param("service") or "").strip().upper() == "WMS":
+        from petacube.ows.wms.errors import exception_report as wms_exception_report
+
+        return wms_exception_report(err)
+    version = (req.param("version") or "2.0.1").strip()
+    return exception_report(err, version if version in ("2.0.0", "2.0.1") else "2.0.1")
 
 
 def handle_wcps(req: OwsRequest, cube, *, authorize: Authorize | None = None,
@@ -114,7 +124,8 @@ def _route(req: OwsRequest, cube, check: Authorize) -> OwsResponse:
     request = request.strip()
     if service.upper() == "WMS":
         name = _canonical(request, WMS_OPERATIONS, service)
-        check(Operation("WMS", name, tuple(_split(req.all("layers"))) + tuple(_split(req.all("layer")))))
+        layers = _split(req.all("layers")) + _split(req.all("layer")) + _split(req.all("query_layers"))
+        check(Operation("WMS", name, tuple(dict.fromkeys(layers))))
         return _lazy_handler("petacube.ows.wms", "handle_wms", "WMS")(req, cube)
     name = _canonical(request, WCS_OPERATIONS + WCPS_OPERATIONS + WCST_OPERATIONS, service)
     if name == "ProcessCoverages":

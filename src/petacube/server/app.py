@@ -23,7 +23,7 @@ import petacube
 from petacube.config import Settings, load_settings
 from petacube.errors import PetacubeError
 from petacube.ows import crs_resolver, dispatch
-from petacube.ows.exceptions import exception_report, internal_error_report
+from petacube.ows.exceptions import internal_error_report
 from petacube.ows.protocol import OwsRequest, OwsResponse
 from petacube.server.access_log import SCOPE_KEY, AccessLog
 from petacube.server.auth import WWW_AUTHENTICATE, Authenticator, authorizer
@@ -71,6 +71,11 @@ class Server:
     async def wcps(self, request: Request) -> Response:
         return await self._ows(request, dispatch.handle_wcps)
 
+    async def rasql(self, request: Request) -> Response:
+        from petacube.rasql.http import handle_rasql  # protocol logic lives in petacube.rasql.http
+
+        return await self._ows(request, handle_rasql)
+
     async def _ows(self, request: Request, handler) -> Response:
         info = request.scope.setdefault(SCOPE_KEY, {})
         try:
@@ -96,8 +101,9 @@ class Server:
                     info["cells"] = guard.cells
                     if guard.metered and guard.bytes:
                         await run_in_threadpool(self.rules.add_usage, key, guard.bytes)
-        except PetacubeError as err:
-            response = exception_report(err)
+        except PetacubeError as err:  # before the dispatcher: credentials, body limits, slots
+            service = next((v for k, v in request.query_params.multi_items() if k.lower() == "service"), "")
+            response = dispatch.error_report(OwsRequest(request.method, {"service": [service]}, ""), err)
         except Exception:
             log.exception("internal error on %s %s", request.method, request.url.path)
             response = internal_error_report()
@@ -116,6 +122,33 @@ class Server:
 
         return ReadGuard(rules_for, max_cells=self.settings.max_cells_read,
                          used_today=lambda: self.rules.used_today(subject))
+
+    async def wms_admin(self, request: Request) -> Response:
+        """WMS styles and layers administration (petacube.ows.wms.admin); changes need a writer."""
+        from petacube.ows.wms.admin import WRITE_ACTIONS, handle_admin
+        from petacube.ows.wms.errors import exception_report as wms_exception_report
+
+        action = request.path_params.get("action", "").strip("/").lower()
+        info = request.scope.setdefault(SCOPE_KEY, {})
+        info["request"] = f"WmsAdmin {action}"
+        try:
+            user, roles = await run_in_threadpool(self.authenticate, request.headers.get("authorization"))
+            info["user"] = user
+            req = await build_request(request, self._endpoint_url(request), self.settings.max_upload_bytes)
+            req.user, req.roles = user, roles
+            info["client"] = client_address(request, self.settings.trusted_proxies)
+            check = authorizer(self.users, self.settings.anonymous_read, user, roles,
+                               write_from_address=is_trusted(info["client"], self.settings.write_addresses))
+            layer = req.param("layer")
+            op = dispatch.Operation("WMS", f"admin {action}", (layer,) if layer else (), write=action in WRITE_ACTIONS)
+            await run_in_threadpool(check, op)
+            response = await run_in_threadpool(handle_admin, req, self.cube, action)
+        except PetacubeError as err:
+            response = wms_exception_report(err)
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            response = internal_error_report()
+        return _http(response)
 
     async def resolver(self, request: Request) -> Response:
         path = request.path_params.get("path", "")
@@ -171,9 +204,12 @@ def create_app(settings: Settings | None = None, cube=None, *, log_to_stderr: bo
         Route("/ows", server.ows, methods=methods),
         Route("/rasdaman/ows", server.ows, methods=methods),
         Route("/rasdaman/ows/wcps", server.wcps, methods=methods),
+        Route("/rasdaman/rasql", server.rasql, methods=methods),
         Route("/def/{path:path}", server.resolver, methods=["GET"]),
         Route("/rasdaman/def/{path:path}", server.resolver, methods=["GET"]),
         Route("/health", server.health, methods=["GET"]),
+        Route("/admin/wms/{action:path}", server.wms_admin, methods=methods),
+        Route("/rasdaman/admin/wms/{action:path}", server.wms_admin, methods=methods),
     ]
     if WEB_DIR.is_dir():
         routes.append(Mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web"))

@@ -11,6 +11,7 @@ time range and resolution, and the daily quota of bytes read. A refusal raises
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from petacube.catalog.rules import AccessRule
@@ -66,6 +67,11 @@ class GuardedCube:
 
     def __getattr__(self, name):
         return getattr(self._cube, name)
+
+    def restricted(self, coverage_ids) -> bool:
+        """Whether read rules apply to the caller for any of ``coverage_ids``: then answers must
+        not come from (or go to) a cache shared with other callers."""
+        return any(self.guard.rules_for(c) for c in coverage_ids)
 
     def lazy(self, region, bands=None, level: int = 0, **options):
         self.guard.check(region, bands, level)
