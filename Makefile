@@ -8,7 +8,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 PG_PORT ?= 55432
 
-.PHONY: demo test venv system-deps bench clean web
+.PHONY: demo test venv system-deps bench bench-sagris web clean
 
 # Debian packages: PostgreSQL for the catalog tests (SQLite is the default catalog),
 # libpq5, the client library psycopg uses, and chromium for the demo page's browser tests.
@@ -47,6 +47,11 @@ test: venv system-deps
 bench: venv
 	$(PY) bench/bench_foundation.py
 	$(PY) -W ignore bench/bench_wcps.py
+
+# the Sentinel-2 pre-processor against GDAL's command-line tools on a full 10980² granule (~10 min)
+bench-sagris: venv
+	@scripts/ensure-debian-packages.sh gdal-bin
+	$(PY) -W ignore bench/bench_sagris_s2.py
 
 clean:
 	rm -rf $(VENV) petacube-data .pg

@@ -478,5 +478,14 @@ def style_list_cmd(ctx, layer):
         click.echo(f"{s.layer}\t{s.name}{' (default)' if s.is_default else ''}\t{kind}\t{s.title}")
 
 
+def _add_sagris() -> None:
+    from petacube.sagris.cli import sagris
+
+    main.add_command(sagris)
+
+
+_add_sagris()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
