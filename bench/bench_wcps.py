@@ -6,6 +6,11 @@
    with zarr-python (target ≥ 1×). Peak resident memory is sampled during each.
 2. count() over a small trim on a 1 GB and on a 50 GB (logical) coverage: the latency must
    not depend on the coverage size (target: within 20 %).
+3. Memory: avg over a ~100 GB (logical) coverage whose tiles are mostly unwritten (a
+   2048² window of data per date): peak resident memory (target < 2 GB), and the peak of
+   the dense NDVI query of section 1 for comparison.
+4. Pyramids: a 256×256 bilinear scale of the whole extent of a 100 000² coverage (pyramid
+   levels 2..256) vs of a 2560² window: time ratio (target ≤ 2×).
 
 Run: ``.venv/bin/python bench/bench_wcps.py``.
 """
@@ -103,6 +108,53 @@ def timed(fn):
     return best, out, peak
 
 
+def memory_section(cube) -> None:
+    """avg over ~100 GB of logical cells, most of them in unwritten tiles."""
+    huge = cube_coverage("HUGE", 46341, DATES)  # 24 × 46341² × 2 bands × 2 B ≈ 206 GB; B08 alone ≈ 103 GB
+    fill(cube, huge, WINDOW)
+    query = ir.Query((ir.Aggregate("avg", ir.Field(ir.CoverageRef("HUGE"), "B08")),))
+    with PeakRss() as rss:
+        t0 = time.perf_counter()
+        got = run_query(query, cube)[0].value
+        took = time.perf_counter() - t0
+    logical = int(np.prod(huge.shape)) * 2
+    stored = DATES * WINDOW * WINDOW * 2
+    print(f"avg over {logical / 1e9:.0f} GB logical ({stored / 1e9:.2f} GB in written tiles): {took:.1f} s, "
+          f"peak RSS {rss.peak / 2**20:.0f} MiB (target < 2048 MiB); value {got:.2f}")
+
+
+def pyramid_section(cube) -> None:
+    """256×256 overview of a 100 000² coverage vs of a small window (both from pyramid levels)."""
+    crs = Crs.parse("EPSG/0/32633")
+    ax = {a.label: a for a in crs.axes}
+    n = 100_000
+    cov = Coverage("WIDE", crs, (RegularAxis("N", ax["N"], 5000000.0 - 10 * n, -10.0, n),
+                                 RegularAxis("E", ax["E"], 500000.0, 10.0, n)),
+                   (Band("B", "uint16", (NilValue(0),)),), tile_shape=(512, 512),
+                   pyramid=tuple((2 ** k, 2 ** k) for k in range(1, 9)))
+    rng = np.random.default_rng(2)
+    with cube.store.transaction("bench WIDE") as tx:
+        tx.ensure_coverage(cov)
+        y, x = np.ogrid[0:4096, 0:4096]
+        data = (2000 + 800 * np.sin(x / 200) * np.cos(y / 150) + rng.normal(0, 20, (4096, 4096))).astype("uint16")
+        tx.write_bands(cov, (slice(0, 4096), slice(0, 4096)), {"B": data})
+        tx.update_pyramid(cov, (slice(0, 4096), slice(0, 4096)))
+    cube.catalog.commit(cov)
+
+    def overview(window: int | None):
+        src = ir.CoverageRef("WIDE")
+        if window:
+            src = ir.Subset(src, (ir.AxisSubset("E", lo=ir.Scalar(500000), hi=ir.Scalar(500000 + 10 * window)),
+                                  ir.AxisSubset("N", lo=ir.Scalar(5000000 - 10 * window), hi=ir.Scalar(5000000))))
+        scaled = ir.Scale(src, sizes=(("N", ir.Scalar(256)), ("E", ir.Scalar(256))), method="bilinear")
+        return lambda: run_query(ir.Query((ir.Encode(scaled, "image/png"),)), cube)[0].data
+
+    tw, _, _ = timed(overview(2560))
+    tf, _, mf = timed(overview(None))
+    print(f"256×256 bilinear scale: 2560² window {tw * 1000:.0f} ms, whole 100000² extent {tf * 1000:.0f} ms "
+          f"(peak {mf / 2**20:.0f} MiB): ratio {tf / tw:.2f} (target ≤ 2)")
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="petacube-bench-wcps-"))
     try:
@@ -165,6 +217,8 @@ def main() -> int:
         gb = lambda c: int(np.prod(c.shape)) * 4 / 1e9  # noqa: E731
         print(f"count over a 64×64 trim: {gb(small):.1f} GB coverage {ts * 1000:.1f} ms, {gb(big):.1f} GB coverage "
               f"{tb * 1000:.1f} ms, ratio {tb / ts:.2f} (target within 1.2)")
+        memory_section(cube)
+        pyramid_section(cube)
         cube.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -23,6 +23,7 @@ from petacube.errors import InvalidParameterValue
 from petacube.model import Coverage, IrregularAxis, datetime_to_number, number_to_datetime64
 from petacube.model.crs import time_crs_of
 from petacube.storage import FileReference, TileStore, read_registered
+from petacube.storage.chunk_reader import missing_as_constant
 
 Subset = Any  # a coordinate (slice) or a (low, high) pair (trim); times as ISO strings or datetimes
 
@@ -186,10 +187,14 @@ class Datacube:
             out[tuple(target)] = read_registered(refs, tuple(window), dtype, fill)
         return out
 
-    def lazy(self, region: GridRegion, bands: Sequence[str] | None = None, level: int = 0) -> xr.Dataset:
+    def lazy(self, region: GridRegion, bands: Sequence[str] | None = None, level: int = 0,
+             missing_as_constant: bool = True) -> xr.Dataset:
         """A region as a dask-backed Dataset chunked like the tiles: nothing is read until
         computed, and then only the tiles the computation needs. With ``level`` > 0 the
-        region's axes are in the storage indices of that pyramid level."""
+        region's axes are in the storage indices of that pyramid level. A block without any
+        stored tile is a read-only broadcast of the fill value (dask tasks must not write
+        into their inputs; computed results are assembled into new arrays), so sparse
+        coverages cost only their stored tiles; ``missing_as_constant=False`` fills it."""
         import dask.array as da
 
         cov = region.coverage
@@ -197,7 +202,7 @@ class Datacube:
         arrays = {}
         for name in bands or [b.name for b in cov.bands]:
             band = cov.band(name).name
-            lazy = _LazyBand(self, region, band, level)
+            lazy = _LazyBand(self, region, band, level, missing_as_constant)
             where = region.grid if not level else (level, tuple(a.slots if a.irregular else (a.storage_offset, a.size) for a in cov.axes))
             token = f"{cov.id}-{band}-{where}-{self.store.snapshot_id() if not cov.insitu else 'insitu'}"
             arrays[band] = da.from_array(lazy, chunks=chunks, asarray=True, fancy=False, name=token)
@@ -251,15 +256,15 @@ class _LazyBand:
     """Array-like view of one band for dask: slicing reads just those tiles. Pickles as
     its settings and region, so dask.distributed workers open the same store themselves."""
 
-    def __init__(self, cube: Datacube, region: GridRegion, band: str, level: int = 0):
-        self.cube, self.region, self.band, self.level = cube, region, band, level
+    def __init__(self, cube: Datacube, region: GridRegion, band: str, level: int = 0, constant: bool = False):
+        self.cube, self.region, self.band, self.level, self.constant = cube, region, band, level, constant
         b = region.coverage.band(band)
         self.dtype = np.dtype(b.dtype)
         self.shape = region.coverage.shape
         self.ndim = len(self.shape)
 
     def __reduce__(self):
-        return (_rebuild_band, (self.cube.settings, self.region, self.band, self.level))
+        return (_rebuild_band, (self.cube.settings, self.region, self.band, self.level, self.constant))
 
     def __getitem__(self, key) -> np.ndarray:
         from dataclasses import replace
@@ -270,7 +275,10 @@ class _LazyBand:
             start, stop, _ = k.indices(axis.size)
             axes.append(axis.subset(start, stop - 1))
         sub = GridRegion(replace(cov, axes=tuple(axes)), (), frozenset())
-        return self.cube.read_array(sub, self.band, self.level)
+        if not self.constant:
+            return self.cube.read_array(sub, self.band, self.level)
+        with missing_as_constant():
+            return self.cube.read_array(sub, self.band, self.level)
 
 
 TASK_BYTES = 16 * 2**20  # pixels one dask task reads: a stack of tiles, so the reader batches its fetches
@@ -291,8 +299,8 @@ def task_chunks(cov: Coverage) -> tuple[int, ...]:
     return tuple(chunks)
 
 
-def _rebuild_band(settings: Settings, region: GridRegion, band: str, level: int = 0) -> _LazyBand:
-    return _LazyBand(_cube_for(settings), region, band, level)
+def _rebuild_band(settings: Settings, region: GridRegion, band: str, level: int = 0, constant: bool = False) -> _LazyBand:
+    return _LazyBand(_cube_for(settings), region, band, level, constant)
 
 
 def coordinate_number(cov: Coverage, axis, value: Any) -> float:

@@ -258,3 +258,18 @@ access_rules = AccessRuleRow.__table__
 daily_usage = DailyUsageRow.__table__
 
 
+# ---- rasql types and collections (created on first use by catalog.rasql_types) -------------------
+
+class RasqlTypeRow(Base):
+    """A user-defined rasql type (cell struct, marray or set type) or a rasql collection
+    (its set type); the predefined types live in code, not here."""
+
+    __tablename__ = "rasql_types"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # struct | marray | set | collection
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+rasql_types = RasqlTypeRow.__table__

@@ -2,8 +2,9 @@
 
 The plan is implicit in how values are built: a subset of a stored coverage becomes a
 dask array over exactly the tiles of its region (the subset is pushed down to the read),
-cell-wise operations stay lazy and fuse in the dask graph, and aggregations reduce tile
-by tile, so memory stays bounded by a few tiles per core.
+chains of cell-wise operations become one kernel per block (`petacube.engine.fusion`),
+and condensers reduce each block in the task that computes it
+(`petacube.engine.fused_aggregate`), so memory stays bounded by a few blocks per core.
 
 Null semantics (as rasql): a cell is null when it matches a null value of its band;
 nulls propagate through cell operations, condensers skip them.
@@ -21,9 +22,24 @@ import pyproj
 import xarray as xr
 
 from petacube.engine import geometry, ir, iterate, udf
-from petacube.engine.nulls import combine_nulls, null_mask, set_nulls
-from petacube.engine.values import CoverageValue, EncodeRequest, coverage_from_dataset, is_coverage, scalar_of
-from petacube.errors import InvalidAxisLabel, InvalidParameterValue, InvalidSubsetting, NoSuchField, WcpsError
+from petacube.engine.cell_functions import Astype, IsNull, OverlayCells, where_cells
+from petacube.engine.fused_aggregate import aggregate as fused_aggregate
+from petacube.engine.fusion import Fuser
+from petacube.engine.nulls import combine_nulls, null_mask, nulls_of, set_nulls
+from petacube.engine.values import (
+    CoverageValue,
+    EncodeRequest,
+    coverage_from_dataset,
+    is_coverage,
+    scalar_of,
+)
+from petacube.errors import (
+    InvalidAxisLabel,
+    InvalidParameterValue,
+    InvalidSubsetting,
+    NoSuchField,
+    WcpsError,
+)
 from petacube.model import Crs
 
 CAST_TYPES = {
@@ -49,10 +65,11 @@ _LOGIC = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}
 class Evaluator:
     """Evaluates IR against a `Datacube` (and uploaded files for ``decode($n)``)."""
 
-    def __init__(self, cube, uploads: list[bytes] | None = None):
+    def __init__(self, cube, uploads: list[bytes] | None = None, *, fuse: bool = True):
         self.cube = cube
         self.uploads = uploads or []
         self.bindings: dict[str, Any] = {}  # iterator variables -> grid coordinate(s)
+        self.fuser = Fuser(enabled=fuse)  # cell-wise chains evaluated as one kernel per block
 
     @contextmanager
     def bound(self, values: dict[str, Any]):
@@ -223,16 +240,17 @@ class Evaluator:
     # ---- cell-wise ----------------------------------------------------------------------------
     def _eval_Unary(self, e: ir.Unary):
         v = self.eval(e.operand)
+        sig = ("unary", e.op)
         if e.op == "not":
-            return _map(v, lambda a: np.logical_not(a))
+            return _map(v, np.logical_not, self.fuser, sig)
         if e.op == "bit_not":
-            return _map(v, np.invert)
+            return _map(v, np.invert, self.fuser, sig)
         fn = _UNARY.get(e.op)
         if fn is None:
             raise WcpsError(f"unknown unary operation {e.op}")
         if e.op in _FLOAT_UNARY:
-            return _map(v, lambda a: fn(_as_float(a)))
-        return _map(v, fn)
+            return _map(v, lambda a: fn(_as_float(a)), self.fuser, sig)
+        return _map(v, fn, self.fuser, sig)
 
     def _eval_Binary(self, e: ir.Binary):
         a, b = self.eval(e.left), self.eval(e.right)
@@ -244,12 +262,12 @@ class Evaluator:
         elif op == "bit":
             fn = lambda x, n: np.bitwise_and(np.right_shift(x.astype("int64"), int(n)), 1)  # noqa: E731
         elif op == "overlay":
-            return _overlay(a, b)
+            return _overlay(a, b, self.fuser)
         elif op in _ARITH:
             fn = _arith(op)
         else:
             raise WcpsError(f"unknown binary operation {op}")
-        return _combine(a, b, fn, op)
+        return _combine(a, b, fn, op, self.fuser)
 
     def _eval_Cast(self, e: ir.Cast):
         dtype = CAST_TYPES.get(e.type.lower())
@@ -259,23 +277,28 @@ class Evaluator:
         if not is_coverage(v):
             return np.dtype(dtype).type(scalar_of(v))
         out = {}
+        sig = ("cast", dtype)
+        fn = Astype(dtype)
         for n in v.band_names:
             src = v.data[n]
             cast = src.astype(dtype)
             if _value_preserving(src.dtype, np.dtype(dtype)):
                 # null cells keep their null value: no masking pass needed
                 cast.attrs = {k: val for k, val in src.attrs.items() if k == "nil_values"}
-                out[n] = cast
+                out[n] = self.fuser.apply(cast, sig, fn, [src])
             else:
-                out[n] = combine_nulls(cast, [src])
+                out[n] = self.fuser.apply(combine_nulls(cast, [src]), sig, fn, [src], masked=(0,))
         return v.with_data(xr.Dataset(out, attrs=v.data.attrs))
 
     def _eval_IsNull(self, e: ir.IsNull):
         v = self._coverage(self.eval(e.operand), "is null")
         out = {}
         for name in v.band_names:
-            m = null_mask(v.data[name])
-            out[name] = ~m if e.negated else m
+            src = v.data[name]
+            m = null_mask(src)
+            probe = ~m if e.negated else m
+            nils = tuple(nulls_of(src))
+            out[name] = self.fuser.apply(probe, ("isnull", e.negated, nils), IsNull(nils, e.negated), [src])
         return v.with_data(xr.Dataset(out))
 
     def _eval_Switch(self, e: ir.Switch):
@@ -284,7 +307,7 @@ class Evaluator:
         for cond, value in reversed(e.cases):
             c = self._coverage(self.eval(cond), "a switch condition")
             v = self.eval(value)
-            result = _where(c, v, result)
+            result = _where(c, v, result, self.fuser)
         return result
 
     # ---- aggregation ------------------------------------------------------------------------------
@@ -293,22 +316,8 @@ class Evaluator:
         if not is_coverage(v):
             return v
         da = v.single()
-        valid = ~null_mask(da)
         op = "add" if e.op == "sum" else e.op
-        if op == "count":
-            return (da.astype(bool) & valid).sum()
-        if op in ("some", "all"):
-            b = da.astype(bool)
-            return (b & valid).any() if op == "some" else (b | ~valid).all()
-        data = da.where(valid)
-        if op == "avg":
-            return data.mean()
-        if op == "add":
-            return data.sum() if np.issubdtype(da.dtype, np.floating) else data.sum().astype(_sum_type(da.dtype))
-        if op in ("min", "max"):
-            out = data.min() if op == "min" else data.max()
-            return out if np.issubdtype(da.dtype, np.floating) else out.astype(da.dtype)
-        raise WcpsError(f"unknown condenser {e.op}")
+        return fused_aggregate(self.fuser, _aggregate(da, op, e.op), op, da)
 
     # ---- geometry (petacube.engine.geometry) ---------------------------------------------------
     def _eval_Scale(self, e: ir.Scale) -> CoverageValue:
@@ -412,6 +421,25 @@ def describe_value(v: CoverageValue) -> dict:
     }
 
 
+def _aggregate(da: xr.DataArray, op: str, name: str):
+    """Condenser ``op`` over ``da`` with xarray (lazy): nulls skipped, as rasql does."""
+    valid = ~null_mask(da)
+    if op == "count":
+        return (da.astype(bool) & valid).sum()
+    if op in ("some", "all"):
+        b = da.astype(bool)
+        return (b & valid).any() if op == "some" else (b | ~valid).all()
+    data = da.where(valid)
+    if op == "avg":
+        return data.mean()
+    if op == "add":
+        return data.sum() if np.issubdtype(da.dtype, np.floating) else data.sum().astype(_sum_type(da.dtype))
+    if op in ("min", "max"):
+        out = data.min() if op == "min" else data.max()
+        return out if np.issubdtype(da.dtype, np.floating) else out.astype(da.dtype)
+    raise WcpsError(f"unknown condenser {name}")
+
+
 def _at_iterator(s: ir.AxisSubset) -> bool:
     """``$c[ansi($t)]`` with an iterator: the iterator is a grid coordinate."""
     return any(isinstance(b, ir.IteratorVar) for b in (s.at, s.lo, s.hi))
@@ -492,10 +520,14 @@ def _widen(a):
     return a.astype("int64") if hasattr(a, "astype") else np.int64(a)
 
 
-def _map(v, fn):
+def _map(v, fn, fuser: Fuser | None = None, sig: tuple | None = None):
     if is_coverage(v):
-        data = xr.Dataset({n: _keep_nulls(v.data[n], fn(v.data[n])) for n in v.band_names}, attrs=v.data.attrs)
-        return v.with_data(data)
+        data = {}
+        for n in v.band_names:
+            src = v.data[n]
+            probe = _keep_nulls(src, fn(src))
+            data[n] = fuser.apply(probe, sig, fn, [src], masked=(0,)) if fuser else probe
+        return v.with_data(xr.Dataset(data, attrs=v.data.attrs))
     return fn(v)
 
 
@@ -513,7 +545,7 @@ def _aligned(a: xr.DataArray, b: xr.DataArray, what: str) -> xr.DataArray:
     return b
 
 
-def _combine(a, b, fn, op: str):
+def _combine(a, b, fn, op: str, fuser: Fuser | None = None):
     if not is_coverage(a) and not is_coverage(b):
         return fn(a, b)
     if is_coverage(a) and is_coverage(b):
@@ -524,8 +556,10 @@ def _combine(a, b, fn, op: str):
         out = {}
         for x, y in pairs:
             left, right = a.data[x], _aligned(a.data[x], b.data[y], f"'{op}'")
-            res = fn(left, right)
-            out[x if len(na) >= len(nb) else y] = combine_nulls(res, [left, right])
+            res = combine_nulls(fn(left, right), [left, right])
+            if fuser is not None:
+                res = fuser.apply(res, ("binary", op), fn, [left, right], masked=(0, 1))
+            out[x if len(na) >= len(nb) else y] = res
         base = a if len(na) >= len(nb) else b
         return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
     cov, s, cov_first = (a, b, True) if is_coverage(a) else (b, a, False)
@@ -533,12 +567,14 @@ def _combine(a, b, fn, op: str):
     out = {}
     for n in cov.band_names:
         src = cov.data[n]
-        res = fn(src, s) if cov_first else fn(s, src)
-        out[n] = combine_nulls(res, [src])
+        res = combine_nulls(fn(src, s) if cov_first else fn(s, src), [src])
+        if fuser is not None:
+            res = fuser.apply(res, ("binary", op), fn, [src, s] if cov_first else [s, src], masked=(0,) if cov_first else (1,))
+        out[n] = res
     return cov.with_data(xr.Dataset(out, attrs=cov.data.attrs))
 
 
-def _where(cond_value: CoverageValue, then, otherwise):
+def _where(cond_value: CoverageValue, then, otherwise, fuser: Fuser | None = None):
     """switch: take ``then`` where cond holds (band-wise for multi-band values); with scalar
     branches the result has the condition's domain."""
     cond = cond_value.single()
@@ -546,12 +582,19 @@ def _where(cond_value: CoverageValue, then, otherwise):
     if not is_coverage(then) and not is_coverage(otherwise):
         width = max(len(x) if isinstance(x, dict) else 1 for x in (then, otherwise))
         names = list(then.keys()) if isinstance(then, dict) else list(otherwise.keys()) if isinstance(otherwise, dict) else base.band_names
-        out = {names[i]: xr.where(cond.astype(bool), _component(then, i), _component(otherwise, i)) for i in range(width)}
+        out = {names[i]: _where_band(cond, _component(then, i), _component(otherwise, i), fuser) for i in range(width)}
         return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
     out = {}
     for i, name in enumerate(base.band_names):
-        out[name] = xr.where(cond.astype(bool), _component(then, i), _component(otherwise, i))
+        out[name] = _where_band(cond, _component(then, i), _component(otherwise, i), fuser)
     return base.with_data(xr.Dataset(out, attrs=base.data.attrs))
+
+
+def _where_band(cond: xr.DataArray, then, otherwise, fuser: Fuser | None):
+    probe = xr.where(cond.astype(bool), then, otherwise)
+    if fuser is None:
+        return probe
+    return fuser.apply(probe, ("where",), where_cells, [cond, then, otherwise])
 
 
 def _component(v, i: int):
@@ -564,7 +607,7 @@ def _component(v, i: int):
     return scalar_of(v)
 
 
-def _overlay(a, b):
+def _overlay(a, b, fuser: Fuser | None = None):
     """``a overlay b``: a where a is non-zero (and not null), else b."""
     if not is_coverage(a):
         return a
@@ -573,7 +616,11 @@ def _overlay(a, b):
         x = a.data[name]
         y = b.data[b.band_names[min(i, len(b.band_names) - 1)]] if is_coverage(b) else scalar_of(b)
         keep = (x != 0) & ~null_mask(x)
-        out[name] = xr.where(keep, x, y)
+        probe = xr.where(keep, x, y)
+        if fuser is not None:
+            nils = tuple(nulls_of(x))
+            probe = fuser.apply(probe, ("overlay", nils), OverlayCells(nils), [x, y])
+        out[name] = probe
     return a.with_data(xr.Dataset(out, attrs=a.data.attrs))
 
 

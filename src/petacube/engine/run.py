@@ -101,7 +101,7 @@ def _encode(value, fmt: str, options: dict, limit: int, scheduler: str | None) -
                 f"the result would be {size / 2**20:.1f} MiB, over the limit of {limit / 2**20:.0f} MiB; "
                 "subset or scale it down"
             )
-        ds = _compute(value.annotated(), scheduler)
+        ds = _writable(_compute(value.annotated(), scheduler))
         data, media = encode(ds, fmt, options)
     elif isinstance(value, dict) and fmt.lower() in ("json", "application/json"):
         import json
@@ -148,6 +148,15 @@ def _client(address: str):
         if client is None or client.status in ("closed", "closing"):
             client = _CLIENTS[address] = Client(address, set_as_default=False)
         return client
+
+
+def _writable(ds):
+    """Encoders may write into their arrays; a result that is one unwritten tile is a
+    read-only broadcast of the fill value (see `Datacube.lazy`): give them a copy."""
+    for name in ds.data_vars:
+        if not ds[name].values.flags.writeable:
+            ds[name] = ds[name].copy(data=np.array(ds[name].values))
+    return ds
 
 
 def _plain(v):

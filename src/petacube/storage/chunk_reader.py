@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import numpy as np
 import zarr
@@ -40,6 +42,23 @@ from petacube.storage.chunk_grid import (
 # (measured: 8 -> 32 gains ~5 %), smaller ones bound the compressed bytes a huge read
 # holds (two batches per worker: 32 x 2 x 2 x ~0.4 MB for 512x512 uint16 tiles).
 BATCH = 32
+
+# Set by readers that accept read-only results: an output whose chunks are all missing is
+# returned as a broadcast of the fill value (no memory, and the engine's fused kernels
+# compute it once instead of for every cell). See `missing_as_constant`.
+_MISSING_AS_CONSTANT: ContextVar[bool] = ContextVar("petacube_missing_as_constant", default=False)
+
+
+@contextmanager
+def missing_as_constant() -> Iterator[None]:
+    """Within this block, reads whose region has no stored chunk return a read-only
+    broadcast of the fill value instead of a filled array (sparse coverages: a query over
+    100 GB of mostly unwritten tiles touches only the written ones)."""
+    token = _MISSING_AS_CONSTANT.set(True)
+    try:
+        yield
+    finally:
+        _MISSING_AS_CONSTANT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -101,8 +120,15 @@ class _Job:
     fmt: ChunkFormat
     plan: ChunkPlan
     out: np.ndarray
+    missing: list | None = field(default=None, compare=False)  # jobs of missing chunks, filled later
 
     def paste(self, raw: Buffer | None, scratch: "_Scratch") -> None:
+        if raw is None and self.missing is not None:
+            self.missing.append(self)  # the output may stay a constant: fill only if it does not
+            return
+        self.fill(raw, scratch)
+
+    def fill(self, raw: Buffer | None, scratch: "_Scratch") -> None:
         chunk = None if raw is None else self.fmt.decode_into(raw, scratch.buffer(self.fmt.nbytes))
         for inside, target in self.plan.pieces:
             self.out[target] = self.fmt.fill_value if chunk is None else chunk[inside]
@@ -133,6 +159,8 @@ def read_regions(
     outputs: list[np.ndarray] = []
     jobs: list[_Job] = []
     fallbacks = []
+    constant = _MISSING_AS_CONSTANT.get()
+    deferred: list[tuple[int, list[_Job], int, object]] = []  # output, its missing jobs, its job count, fill
     for array, region in requests:
         norm = normalize_region(region, tuple(array.shape))
         fmt = ChunkFormat.of(array)
@@ -142,8 +170,12 @@ def read_regions(
             outputs.append(np.empty(0))
             continue
         out = np.empty(selection_shape(norm), dtype=array.dtype)
+        missing: list[_Job] | None = [] if constant else None
+        planned = [_Job(fmt, plan, out, missing) for plan in plan_chunks(norm, fmt.chunk_shape)]
+        if missing is not None:
+            deferred.append((len(outputs), missing, len(planned), fmt.fill_value))
         outputs.append(out)
-        jobs.extend(_Job(fmt, plan, out) for plan in plan_chunks(norm, fmt.chunk_shape))
+        jobs.extend(planned)
     if jobs:
         workers = max(1, min(threads, len(jobs)))
         batches = _Batches(store, jobs, size=min(BATCH, math.ceil(len(jobs) / workers)))
@@ -152,6 +184,12 @@ def read_regions(
             w.result()
     for i, future in fallbacks:
         outputs[i] = np.asarray(future.result())
+    for i, missing, count, fill in deferred:
+        if missing and len(missing) == count and outputs[i].size:
+            outputs[i] = np.broadcast_to(np.asarray(fill, dtype=outputs[i].dtype), outputs[i].shape)
+        else:
+            for job in missing:
+                job.fill(None, _scratch)
     return outputs
 
 

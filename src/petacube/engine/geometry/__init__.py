@@ -46,14 +46,20 @@ Semantics (rasdaman's, with the choices petacube makes where its documentation i
   at least as many cells as the target on every axis is read instead (level factors of
   sliced and unscaled axes must be 1) and cell ``i`` takes the level cell holding that
   same source cell. Other methods (bilinear, cubic, average, mode, ...) resample the
-  horizontal plane with ``rasterio.warp.reproject`` (only x/y axes may change size).
+  horizontal plane with ``rasterio.warp.reproject`` (only x/y axes may change size),
+  from the coarsest pyramid level that still has at least as many cells as the target
+  on both horizontal axes (`petacube.engine.geometry.pyramid_read`); the level's cells
+  are block means, so ``average`` from a level equals ``average`` from full resolution.
 * **crsTransform(e, {crs}, method, {resolutions}, {bbox})**: the horizontal plane
   reprojected with ``rasterio.warp.reproject`` onto a north-up grid of the target CRS;
   other axes (time) kept. Target grid: GDAL's default (``calculate_default_transform``)
   unless resolutions (by target axis label, e.g. ``Lat``/``Long``) and/or a bbox (target
   axis labels, in target coordinates) are given; with a bbox the grid starts at its
   west/north corner with ``round(extent / res)`` cells. Cells the source does not cover
-  are null. The result's CRS has the target's axis labels; grid order stays (..., y, x),
+  are null. When the target grid is coarser than the source (the source extent measured
+  in target cells is below the source's cell count), the coarsest pyramid level with at
+  least that many cells is reprojected instead of full resolution.
+  The result's CRS has the target's axis labels; grid order stays (..., y, x),
   e.g. (Lat, Long) for EPSG:4326. Computed when the result is computed (one dask task).
 * **clip(e, WKT [, crs])**: WKT coordinates are written in the axis order of the
   coverage's horizontal CRS (E N for EPSG:32633, Lat Long for EPSG:4326), or of ``crs``

@@ -16,6 +16,7 @@ from petacube.engine.geometry.common import (
     _source,
     _warp,
 )
+from petacube.engine.geometry.pyramid_read import pick_level, read_level
 from petacube.engine.values import CoverageValue
 from petacube.errors import (
     InvalidAxisLabel,
@@ -92,7 +93,25 @@ def crs_transform(ev, e: ir.CrsTransform) -> CoverageValue:
         new_cov = replace(cov, crs=Crs(comps), axes=axes, pyramid=(), tile_shape=None, insitu=False)
     except PetacubeError as exc:
         raise WcpsError(f"crsTransform to {dst_comp.identifier}: {exc}") from None
-    ds = _warp(value, y, x, new_y, new_x, src_crs, dst_crs, method)
+    source, sy, sx = value, y, x
+    picked = pick_level(e.source, value, _cells_needed(src_crs, dst_crs, x, y, xres, yres))
+    if picked is not None:  # a coarser target grid: resample from the coarsest level with enough cells
+        source = read_level(ev, value, *picked)
+        sy, sx = source.coverage.axis(y.label), source.coverage.axis(x.label)
+    ds = _warp(source, sy, sx, new_y, new_x, src_crs, dst_crs, method)
     return CoverageValue(ds, new_cov, value.sliced)
+
+
+def _cells_needed(src_crs, dst_crs, x, y, xres: float, yres: float) -> dict[str, float]:
+    """Source cells per horizontal axis that keep the target's cell density: the source
+    extent measured in target cells (a level with fewer cells would be coarser than the
+    target grid)."""
+    from rasterio.warp import transform_bounds
+
+    try:
+        dl, db, dr, dt = transform_bounds(src_crs, dst_crs, x.lower, y.lower, x.upper, y.upper, densify_pts=21)
+    except Exception:  # noqa: BLE001 - no estimate: read full resolution
+        return {x.label: float(x.size), y.label: float(y.size)}
+    return {x.label: abs(dr - dl) / xres, y.label: abs(dt - db) / yres}
 
 

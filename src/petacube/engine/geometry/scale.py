@@ -23,7 +23,7 @@ from petacube.engine.geometry.common import (
     _warp,
     _with_axes,
 )
-from petacube.engine.nulls import set_nulls
+from petacube.engine.geometry.pyramid_read import pick_level, read_level
 from petacube.engine.values import CoverageValue
 from petacube.errors import (
     InvalidParameterValue,
@@ -50,7 +50,12 @@ def scale(ev, e: ir.Scale) -> CoverageValue:
             )
         src_crs = _rasterio_crs(cov.crs.component_of(x.label))
         ny, nx = new_axes.get(y.label, y), new_axes.get(x.label, x)
-        ds = _warp(value, y, x, ny, nx, src_crs, src_crs, method)
+        source, sy, sx = value, y, x
+        picked = pick_level(e.source, value, {y.label: ny.size, x.label: nx.size})
+        if picked is not None:  # resample from the coarsest level with enough cells
+            source = read_level(ev, value, *picked)
+            sy, sx = source.coverage.axis(y.label), source.coverage.axis(x.label)
+        ds = _warp(source, sy, sx, ny, nx, src_crs, src_crs, method)
         return CoverageValue(ds, new_cov, value.sliced)
     data = _pyramid_read(ev, e.source, value, targets)
     if data is None:
@@ -142,57 +147,18 @@ def _nearest_index(axis, n_dst: int) -> np.ndarray:
 
 def _pyramid_read(ev, source: ir.Expr, value: CoverageValue, targets: dict[str, int]):
     """Nearest-neighbour samples read from the coarsest fitting pyramid level, or None."""
-    from petacube.datacube import GridRegion
-
+    picked = pick_level(source, value, targets)
+    if picked is None:
+        return None
+    level, factors = picked
     cov = value.coverage
-    if not cov.pyramid or cov.insitu or not _is_stored_read(source):
-        return None
-    best, best_cells = None, 1
-    for k, factors in enumerate(cov.pyramid, start=1):
-        if len(factors) != len(cov.axes):
-            continue
-        ok = True
-        for axis, f in zip(cov.axes, factors):
-            f = int(f)
-            if f == 1:
-                continue
-            n_dst = targets.get(axis.label, axis.size)
-            if axis.irregular or axis.label in value.sliced or axis.size / f < n_dst:
-                ok = False
-                break
-        cells = int(np.prod([int(f) for f in factors]))
-        if ok and cells > best_cells:
-            best, best_cells = (k, tuple(int(f) for f in factors)), cells
-    if best is None:
-        return None
-    level, factors = best
-    level_axes, index = [], {}
+    index = {}
     for axis, f in zip(cov.axes, factors):
         if f == 1:
-            level_axes.append(axis)
             if axis.label in targets and axis.label not in value.sliced:
                 index[axis.label] = _nearest_index(axis, targets[axis.label])
             continue
-        off, step = axis.storage_offset, abs(axis.resolution)
-        a0, a1 = off // f, (off + axis.size - 1) // f
-        size = a1 - a0 + 1
-        if axis.resolution > 0 or axis.points or axis.is_index:
-            lower = axis.lower - off * step + a0 * f * step
-        else:
-            lower = axis.upper + off * step - a0 * f * step - size * f * step
-        level_axes.append(replace(axis, lower=lower, resolution=axis.resolution * f, size=size, storage_offset=a0))
+        a0 = axis.storage_offset // f
         src0 = _nearest_index(axis, targets.get(axis.label, axis.size))
-        index[axis.label] = (off + src0) // f - a0
-    level_cov = replace(cov, axes=tuple(level_axes))
-    ds = ev.cube.lazy(GridRegion(level_cov, (), value.sliced), value.band_names, level=level)
-    for name in ds.data_vars:
-        set_nulls(ds[name], cov.band(name).nil_values)
-    return ds.isel(index)
-
-
-def _is_stored_read(e: ir.Expr) -> bool:
-    while isinstance(e, ir.Field):
-        e = e.source
-    return isinstance(e, ir.CoverageRef) or (isinstance(e, ir.Subset) and isinstance(e.source, ir.CoverageRef))
-
-
+        index[axis.label] = (axis.storage_offset + src0) // f - a0
+    return read_level(ev, value, level, factors).data.isel(index)
