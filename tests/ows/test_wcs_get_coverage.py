@@ -9,7 +9,7 @@ import pyproj
 import pytest
 import rasterio
 from lxml import etree
-from wcs_cube import build_cube, request, xml_request
+from wcs_cube import BASE_URL, build_cube, request, xml_request
 
 from petacube.ows.wcs import handle_wcs
 
@@ -128,6 +128,11 @@ def test_default_format_is_gml(wcs):
     assert etree.QName(root).localname == "RectifiedGridCoverage"
     values = [float(v) for v in root.findtext(".//gml:tupleList", namespaces=NS).replace(",", " ").split()]
     np.testing.assert_allclose(values, wcs.dem[0:2, 0:2].ravel(), rtol=1e-6)
+    # the CRS is named by this server's resolver, exactly as DescribeCoverage names it
+    described = etree.fromstring(handle_wcs(request(request="DescribeCoverage", coverageId="DEM"), wcs.cube).body)
+    srs = root.find(".//gml:Envelope", namespaces=NS).get("srsName")
+    assert srs == described.find(".//gml:Envelope", namespaces=NS).get("srsName")
+    assert srs.startswith(BASE_URL.rsplit("/", 1)[0] + "/def/crs/")  # petascope: .../rasdaman/def
 
 
 def test_multipart(wcs):

@@ -33,19 +33,22 @@ def _sub(parent, ns: str, tag: str, text: str | None = None, **attrs):
     return el
 
 
-def _crs_for(cube: Cube) -> tuple[str, list[str]]:
-    """CRS URI and axis labels (CRS order) for the result's axes; Index CRS when unknown."""
+def _crs_for(cube: Cube, resolver: str | None = None) -> tuple[str, list[str]]:
+    """CRS URI and axis labels (CRS order) for the result's axes; Index CRS when unknown.
+    ``resolver``: the CRS resolver base the URIs name (the server's own ``.../def``)."""
     dims = cube.dims
     if cube.crs is not None:
         kept = tuple(c for c in cube.crs.components if all(a.label in dims for a in c.axes))
         labels = [a.label for c in kept for a in c.axes]
         if kept and sorted(labels) == sorted(dims):
             reduced = Crs(kept)
-            resolver = cube.ds.attrs.get("crs_uri", "")
-            base = resolver.split("/crs")[0] if "/def" in resolver else None
-            return (reduced.uri(base) if base else reduced.uri()), labels
+            if not resolver:
+                known = cube.ds.attrs.get("crs_uri", "")
+                resolver = known.split("/crs")[0] if "/def" in known else None
+            return (reduced.uri(resolver) if resolver else reduced.uri()), labels
     n = max(len(dims), 1)
-    uri = Crs.parse(f"OGC/0/Index{n}D").uri() if n <= 5 else ""
+    index = Crs.parse(f"OGC/0/Index{n}D")
+    uri = (index.uri(resolver) if resolver else index.uri()) if n <= 5 else ""
     return uri, list(dims)
 
 
@@ -56,7 +59,7 @@ def _coord_text(cube: Cube, label: str, value) -> str:
 
 
 def encode_gml(cube: Cube, options: dict) -> bytes:
-    uri, crs_labels = _crs_for(cube)
+    uri, crs_labels = _crs_for(cube, options.get("crsResolver"))
     dims = cube.dims
     n = len(dims)
     spacing = {d: cube.axes[d].spacing() for d in dims}

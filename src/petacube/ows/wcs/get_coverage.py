@@ -96,7 +96,8 @@ def run_get_coverage(p: GetCoverageParams, cube, resolver: str) -> OwsResponse:
             + ", ".join(f"subset={a}({_example(cov, a)})" for a in plan.remaining[:-2])
             + ", or ask for image/tiff or application/netcdf", locator="format")
 
-    encoded = ir.Encode(expr, fmt.mime)
+    # GML names CRSs by URL: this server's resolver, as DescribeCoverage does
+    encoded = ir.Encode(expr, fmt.mime, {"crsResolver": resolver} if fmt.kind == "gml" else {})
     results = (encoded, ir.Metadata("describe", expr)) if multipart else (encoded,)
     out = run_query(ir.Query(results), cube, uploads=None, scheduler=cube.settings.scheduler)
     data, media = out[0].data, out[0].media_type
