@@ -40,7 +40,10 @@ class QuerySlots:
         users[0] += 1
         try:
             try:
-                await asyncio.wait_for(sem.acquire(), self.timeout)
+                if sem.locked():
+                    await asyncio.wait_for(sem.acquire(), self.timeout)
+                else:  # a free slot: no timer, so a slow loop cannot time out a granted slot
+                    await sem.acquire()
             except TimeoutError:
                 raise ServerBusy(f"{key} already runs {self.per_user} requests (setting max_concurrent_queries); "
                                  "try again when one has finished") from None
