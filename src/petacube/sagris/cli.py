@@ -181,7 +181,8 @@ def collect_cmd(sources, dest):
 
 def _register_optional() -> None:
     """Add the aggregator's and the masks' commands when those packages are installed."""
-    for module, attr in (("petacube.sagris.aggregate.cli", "s2_aggregate_cmd"), ("petacube.sagris.masks.cli", "masks_cmd")):
+    for module, attr in (("petacube.sagris.aggregate.cli", "s2_aggregate_cmd"), ("petacube.sagris.masks.cli", "masks_cmd"),
+                         ("petacube.sagris.s1.cli", "s1_cmd")):
         try:
             found = importlib.util.find_spec(module) is not None
         except ModuleNotFoundError:

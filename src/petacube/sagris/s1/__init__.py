@@ -1,0 +1,1 @@
+"""SAGRIS Sentinel-1 IW GRD processor: noise removal, calibration, geocoding, derived products."""
