@@ -20,7 +20,7 @@ import xarray as xr
 
 from petacube.engine import ir
 from petacube.engine.evaluate import Evaluator
-from petacube.engine.run import _LIMITS, Limits, Result, _compute, _encode, _writable
+from petacube.engine.run import LIMITS, Limits, Result, compute, encode, writable
 from petacube.engine.values import CoverageValue, EncodeRequest, is_coverage, scalar_of
 from petacube.errors import ResultTooLarge, WcpsError
 from petacube.model import IrregularAxis, RegularAxis
@@ -52,13 +52,6 @@ class Concat(ir.Expr):
 
     operands: tuple[ir.Expr, ...]
     axis: int
-
-
-@dataclass(frozen=True)
-class _Ready(ir.Expr):
-    """An already evaluated operand (so an overridden node can defer to the base evaluator)."""
-
-    value: object = None
 
 
 @dataclass(frozen=True)
@@ -128,28 +121,6 @@ class ArrayEvaluator(Evaluator):
         if e.options == RAW:
             raise WcpsError(f"${e.position} is not a raw array upload; wrap an encoded file in decode(${e.position})")
         return super()._eval_Decoded(e)
-
-    # rasql's marray bodies compute on iterator coordinate arrays (plain DataArrays, not
-    # coverages): casts and case must work on those too
-    def _eval_Cast(self, e: ir.Cast):
-        v = self.eval(e.operand)
-        if isinstance(v, xr.DataArray):
-            from petacube.engine.evaluate import CAST_TYPES
-
-            return v.astype(CAST_TYPES[e.type.lower()])
-        return super()._eval_Cast(replace(e, operand=_Ready(v)))
-
-    def _eval__Ready(self, e):
-        return e.value
-
-    def _eval_Switch(self, e: ir.Switch):
-        conds = [self.eval(c) for c, _ in e.cases]
-        if not any(isinstance(c, xr.DataArray) for c in conds) or any(is_coverage(c) for c in conds):
-            return super()._eval_Switch(e)
-        result = self.eval(e.default)
-        for cond, (_, value) in reversed(list(zip(conds, e.cases))):
-            result = xr.where(cond, self.eval(value), result)
-        return result
 
     def _eval_Sdom(self, e: Sdom):
         v = self._coverage(self.eval(e.source), "sdom()")
@@ -224,32 +195,32 @@ def run_arrays(query: ir.Query, cube, *, uploads: list[bytes] | None = None, arr
     evaluator = ArrayEvaluator(cube, uploads, arrays)
     limit = max_result_bytes if max_result_bytes is not None else cube.settings.max_result_bytes
     seconds = timeout if timeout is not None else cube.settings.query_timeout
-    token = _LIMITS.set(Limits(time.monotonic() + seconds, cancel))
+    token = LIMITS.set(Limits(time.monotonic() + seconds, cancel))
     try:
         out = []
         wheres = query.where or (None,) * len(query.results)
         for expr, where in zip(query.results, wheres):
-            if where is not None and not bool(_compute(scalar_of(evaluator.eval(where)), scheduler)):
+            if where is not None and not bool(compute(scalar_of(evaluator.eval(where)), scheduler)):
                 continue
             value = evaluator.eval(expr)
             if isinstance(value, EncodeRequest):
-                out.append(_encode(value.value, value.format, value.options, limit, scheduler))
+                out.append(encode(value.value, value.format, value.options, limit, scheduler))
             elif is_coverage(value):
                 out.append(_array(cube, value, limit, scheduler))
             elif isinstance(value, Interval):
                 out.append(value)
             elif isinstance(value, dict):
-                out.append(Result(value={k: _scalar(_compute(v, scheduler)) for k, v in value.items()}))
+                out.append(Result(value={k: _scalar(compute(v, scheduler)) for k, v in value.items()}))
             else:
-                out.append(Result(value=_scalar(_compute(value, scheduler))))
+                out.append(Result(value=_scalar(compute(value, scheduler))))
         return out
     finally:
-        _LIMITS.reset(token)
+        LIMITS.reset(token)
 
 
 def _array(cube, value: CoverageValue, limit: int, scheduler: str | None):
     if not rasdaman_dims(value):  # every axis sliced away: a cell, i.e. a scalar (or struct)
-        ds = _compute(value.data, scheduler)
+        ds = compute(value.data, scheduler)
         cells = {n: _scalar(ds[n].values) for n in ds.data_vars}
         return Result(value=next(iter(cells.values())) if len(cells) == 1 else cells)
     size = sum(int(np.prod(v.shape)) * v.dtype.itemsize for v in value.data.data_vars.values())
@@ -257,7 +228,7 @@ def _array(cube, value: CoverageValue, limit: int, scheduler: str | None):
         raise ResultTooLarge(f"the result would be {size / 2**20:.1f} MiB, over the limit of {limit / 2**20:.0f} MiB; "
                              "subset or scale it down")
     dims = rasdaman_dims(value)
-    ds = _writable(_compute(value.data, scheduler))
+    ds = writable(compute(value.data, scheduler))
     ds = ds.transpose(*dims)
     return ArrayResult(ds, dims, domain_of(cube, value))
 

@@ -40,10 +40,12 @@ def where_cells(cond, then, otherwise):
 
 
 class OverlayCells:
-    """``a overlay b``'s cell function: a where non-zero and not null, else b."""
+    """``a overlay b``'s cell function: a where non-zero and not null, else b; cells taken
+    from b where b is null get ``fill`` (the result's null value; None: b has no nulls)."""
 
-    def __init__(self, nils: tuple):
-        self.nils = list(nils)
+    def __init__(self, nils: tuple, other_nils: tuple = (), fill=None):
+        self.nils, self.other_nils, self.fill = list(nils), list(other_nils), fill
+        self.key = (tuple(nils), tuple(other_nils), repr(fill))
 
     def __call__(self, x, y):
         from xarray.core import duck_array_ops
@@ -52,4 +54,9 @@ class OverlayCells:
         m = mask_of(x, self.nils)
         if m is not None:
             keep = keep & ~m
-        return duck_array_ops.where(keep, x, y)
+        out = duck_array_ops.where(keep, x, y)
+        if self.fill is not None:
+            y_null = mask_of(y, self.other_nils)
+            if y_null is not None:
+                out = duck_array_ops.where(keep | ~y_null, out, self.fill).astype(out.dtype)
+        return out

@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from petacube.engine import ir
+from petacube.engine.common_subexpressions import children
 from petacube.engine.values import CoverageValue, is_coverage, scalar_of
 from petacube.errors import WcpsError
 from petacube.model import Band, Coverage, Crs, RegularAxis
@@ -130,33 +131,20 @@ def _vectorisable(e: ir.Expr, variables: set[str]) -> bool:
         return not _mentions(e, variables)
     if isinstance(e, (ir.Scalar, ir.IteratorVar, ir.CoverageRef)):
         return True
-    return all(_vectorisable(c, variables) for c in _children(e))
+    return all(_vectorisable(c, variables) for c in children(e))
 
 
 def _mentions(e, variables: set[str]) -> bool:
     if isinstance(e, ir.IteratorVar):
         return e.name in variables
-    return any(_mentions(c, variables) for c in _children(e))
-
-
-def _children(e) -> list:
-    out = []
-    for value in getattr(e, "__dict__", {}).values():
-        for v in value if isinstance(value, tuple) else (value,):
-            if isinstance(v, ir.Expr):
-                out.append(v)
-            elif isinstance(v, tuple):
-                out.extend(x for x in v if isinstance(x, ir.Expr))
-            elif isinstance(v, (ir.AxisSubset, ir.AxisIterator)):
-                out.extend(x for x in v.__dict__.values() if isinstance(x, ir.Expr))
-    return out
+    return any(_mentions(c, variables) for c in children(e))
 
 
 def _reduce(fn, acc, value):
     if is_coverage(acc) or is_coverage(value):
-        from petacube.engine.evaluate import _combine
+        from petacube.engine.cellwise import combine
 
-        return _combine(acc, value, fn, "condense")
+        return combine(acc, value, fn, "condense")
     return fn(acc, value)
 
 

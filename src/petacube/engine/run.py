@@ -53,7 +53,7 @@ class Limits(Callback):
         self.check()
 
 
-_LIMITS: ContextVar[Limits | None] = ContextVar("petacube_query_limits", default=None)
+LIMITS: ContextVar[Limits | None] = ContextVar("petacube_query_limits", default=None)
 
 
 def run_query(query: ir.Query, cube, *, uploads: list[bytes] | None = None, max_result_bytes: int | None = None,
@@ -64,22 +64,22 @@ def run_query(query: ir.Query, cube, *, uploads: list[bytes] | None = None, max_
     evaluator = Evaluator(cube, uploads)
     limit = max_result_bytes if max_result_bytes is not None else cube.settings.max_result_bytes
     seconds = timeout if timeout is not None else cube.settings.query_timeout
-    token = _LIMITS.set(Limits(time.monotonic() + seconds, cancel))
+    token = LIMITS.set(Limits(time.monotonic() + seconds, cancel))
     try:
         return _run(query, evaluator, limit, scheduler)
     finally:
-        _LIMITS.reset(token)
+        LIMITS.reset(token)
 
 
 def _run(query: ir.Query, evaluator: Evaluator, limit: int, scheduler: str | None) -> list[Result]:
     out = []
     wheres = query.where or (None,) * len(query.results)
     for expr, where in zip(query.results, wheres):
-        if where is not None and not bool(_compute(scalar_of(evaluator.eval(where)), scheduler)):
+        if where is not None and not bool(compute(scalar_of(evaluator.eval(where)), scheduler)):
             continue
         value = evaluator.eval(expr)
         if isinstance(value, EncodeRequest):
-            out.append(_encode(value.value, value.format, value.options, limit, scheduler))
+            out.append(encode(value.value, value.format, value.options, limit, scheduler))
         elif is_coverage(value):
             raise WcpsError("a coverage result must be encoded: wrap it in encode(..., \"image/tiff\") or another format")
         elif isinstance(value, dict):
@@ -87,36 +87,47 @@ def _run(query: ir.Query, evaluator: Evaluator, limit: int, scheduler: str | Non
 
             out.append(Result(value=json.dumps(value, default=str)))
         else:
-            out.append(Result(value=_plain(_compute(value, scheduler))))
+            out.append(Result(value=_plain(compute(value, scheduler))))
     return out
 
 
-def _encode(value, fmt: str, options: dict, limit: int, scheduler: str | None) -> Result:
-    from petacube.encode import encode
+def encode(value, fmt: str, options: dict, limit: int, scheduler: str | None) -> Result:
+    """An `encode()` result as bytes: refused before any tile is read when larger than
+    ``limit`` bytes; a coverage with every axis sliced away is its cell (JSON/CSV only)."""
+    from petacube.encode import encode as encode_bytes
+    from petacube.encode.formats import resolve_format
 
-    if is_coverage(value):
+    if is_coverage(value) and not value.dims:
+        kind = resolve_format(fmt).kind
+        if kind not in ("json", "csv"):
+            raise WcpsError(
+                f"every axis of the value is sliced, so it is a single cell: it can be encoded as json or csv, "
+                f"not {fmt}; keep an axis (trim instead of slice) to get an image")
+        cell = compute(value.data, scheduler)  # no CRS left: encoded as a plain cell
+        data, media = encode_bytes(cell, fmt, options)
+    elif is_coverage(value):
         size = sum(int(np.prod(v.shape)) * v.dtype.itemsize for v in value.data.data_vars.values())
         if limit and size > limit:
             raise ResultTooLarge(
                 f"the result would be {size / 2**20:.1f} MiB, over the limit of {limit / 2**20:.0f} MiB; "
                 "subset or scale it down"
             )
-        ds = _writable(_compute(value.annotated(), scheduler))
-        data, media = encode(ds, fmt, options)
+        ds = writable(compute(value.annotated(), scheduler))
+        data, media = encode_bytes(ds, fmt, options)
     elif isinstance(value, dict) and fmt.lower() in ("json", "application/json"):
         import json
 
         data, media = json.dumps(value, default=str).encode(), "application/json"
     else:
-        data, media = encode(_plain(_compute(value, scheduler)), fmt, options)
+        data, media = encode_bytes(_plain(compute(value, scheduler)), fmt, options)
     return Result(data=data, media_type=media)
 
 
-def _compute(value, scheduler: str | None):
+def compute(value, scheduler: str | None):
     """Compute lazy values on local threads, or on the dask cluster at ``scheduler``."""
     if not hasattr(value, "compute") and not isinstance(value, CoverageValue):
         return value
-    limits = _LIMITS.get()
+    limits = LIMITS.get()
     if limits is not None:
         limits.check()
     if scheduler:
@@ -150,7 +161,7 @@ def _client(address: str):
         return client
 
 
-def _writable(ds):
+def writable(ds):
     """Encoders may write into their arrays; a result that is one unwritten tile is a
     read-only broadcast of the fill value (see `Datacube.lazy`): give them a copy."""
     for name in ds.data_vars:
