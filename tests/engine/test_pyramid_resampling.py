@@ -118,3 +118,23 @@ def test_crs_transform_to_a_coarse_grid_reads_a_level(pcube, monkeypatch):
     levels.clear()
     compute(cube, ir.CrsTransform(src, "EPSG:4326", method="bilinear"))  # GDAL's default grid: full resolution
     assert set(levels) == {0}
+
+
+@pytest.mark.parametrize("method", ["near", "bilinear"])
+def test_a_pyramid_read_plans_no_full_resolution_read(pcube, method):
+    """The server's read guard sees (and counts, and checks resolution rules on) only the level
+    read: scale and crsTransform of a band of a stored subset never plan level 0 as well."""
+    from petacube.server.read_guard import GuardedCube, ReadGuard
+
+    cube, data = pcube
+    guard = ReadGuard(lambda cov_id: [])
+    window = ir.Subset(ir.CoverageRef("PYR"), (ir.AxisSubset("E", lo=num(X0), hi=num(X0 + RES * NX)),))
+    scaled = ir.Field(ir.Scale(window, sizes=(("N", num(32)), ("E", num(40))), method=method), "B")
+    got = Evaluator(GuardedCube(cube, guard)).eval(scaled).data["B"].values
+    assert got.shape == (32, 40)
+    assert guard.cells == 32 * 40  # level 3 (8×8 blocks): 256/8 × 320/8 cells, one band
+    guard = ReadGuard(lambda cov_id: [])
+    to_ll = ir.CrsTransform(ir.Field(window, "B"), "EPSG:4326", method=method,
+                            resolutions=(("Lat", num(0.005)), ("Long", num(0.005))))
+    Evaluator(GuardedCube(cube, guard)).eval(to_ll).data["B"].values
+    assert 0 < guard.cells < data.size / 4  # a coarse level, not the 256 × 320 cells

@@ -18,10 +18,41 @@ from petacube.engine.values import CoverageValue
 
 
 def is_stored_read(e: ir.Expr) -> bool:
-    """``e`` reads a stored coverage directly (bands and subsets of it, nothing computed)."""
-    while isinstance(e, ir.Field):
-        e = e.source
-    return isinstance(e, ir.CoverageRef) or (isinstance(e, ir.Subset) and isinstance(e.source, ir.CoverageRef))
+    """``e`` reads a stored coverage directly (a band and/or a subset of it, nothing computed)."""
+    return _stored_parts(e) is not None
+
+
+def _stored_parts(e: ir.Expr):
+    """(coverage reference, subset axes, band or None) of a direct stored read, else None."""
+    band, axes = None, ()
+    if isinstance(e, ir.Field):
+        band, e = e.name, e.source
+    if isinstance(e, ir.Subset):
+        axes, e = e.axes, e.source
+    if isinstance(e, ir.Field) and band is None:
+        band, e = e.name, e.source
+    return (e, axes, band) if isinstance(e, ir.CoverageRef) else None
+
+
+def planned(ev, e: ir.Expr) -> CoverageValue | None:
+    """A stored read's region and bands, without planning its tile reads (so the server's read
+    guard sees only the pyramid level actually read); None when ``e`` is not a stored read.
+    Its data holds empty placeholders: use it for the domain and band names only."""
+    import numpy as np
+    import xarray as xr
+
+    from petacube.engine.band_pruning import stored_band
+    from petacube.engine.subsets import region_of
+
+    parts = _stored_parts(e)
+    if parts is None:
+        return None
+    ref, axes, band = parts
+    cov = ev.cube.describe(ref.name)
+    region = region_of(ev, cov, axes) if axes else ev.cube.region(cov)
+    names = [stored_band(cov, band)] if band is not None else [b.name for b in cov.bands]
+    placeholder = xr.Dataset({n: xr.DataArray(np.zeros(0, dtype=cov.band(n).dtype)) for n in names})
+    return CoverageValue(placeholder, region.coverage, region.sliced)
 
 
 def pick_level(source: ir.Expr, value: CoverageValue, needed: dict[str, float]) -> tuple[int, tuple[int, ...]] | None:

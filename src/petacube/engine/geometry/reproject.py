@@ -16,7 +16,7 @@ from petacube.engine.geometry.common import (
     _source,
     _warp,
 )
-from petacube.engine.geometry.pyramid_read import pick_level, read_level
+from petacube.engine.geometry.pyramid_read import pick_level, planned, read_level
 from petacube.engine.values import CoverageValue
 from petacube.errors import (
     InvalidAxisLabel,
@@ -31,7 +31,9 @@ from petacube.model import Crs, RegularAxis
 def crs_transform(ev, e: ir.CrsTransform) -> CoverageValue:
     from rasterio.warp import calculate_default_transform, transform_bounds
 
-    value = _source(ev, e.source, "crsTransform")
+    # a stored read is only described first (see scale): full resolution is planned only
+    # when no pyramid level serves the target grid
+    value = planned(ev, e.source) or _source(ev, e.source, "crsTransform")
     method = _resampling(e.method)
     cov = value.coverage
     y, x = _horizontal(value, "crsTransform")
@@ -98,6 +100,8 @@ def crs_transform(ev, e: ir.CrsTransform) -> CoverageValue:
     if picked is not None:  # a coarser target grid: resample from the coarsest level with enough cells
         source = read_level(ev, value, *picked)
         sy, sx = source.coverage.axis(y.label), source.coverage.axis(x.label)
+    else:
+        source = _source(ev, e.source, "crsTransform")
     ds = _warp(source, sy, sx, new_y, new_x, src_crs, dst_crs, method)
     return CoverageValue(ds, new_cov, value.sliced)
 

@@ -23,7 +23,7 @@ from petacube.engine.geometry.common import (
     _warp,
     _with_axes,
 )
-from petacube.engine.geometry.pyramid_read import pick_level, read_level
+from petacube.engine.geometry.pyramid_read import pick_level, planned, read_level
 from petacube.engine.values import CoverageValue
 from petacube.errors import (
     InvalidParameterValue,
@@ -33,14 +33,20 @@ from petacube.errors import (
 
 # ---- scale ------------------------------------------------------------------------------
 def scale(ev, e: ir.Scale) -> CoverageValue:
-    value = _source(ev, e.source, "scale")
+    # a stored read is only described first: its full resolution is planned (and counted by
+    # the read guard) only when no pyramid level serves the target
+    value = planned(ev, e.source) or _source(ev, e.source, "scale")
+
+    def full() -> CoverageValue:
+        return _source(ev, e.source, "scale")
+
     method = _resampling(e.method)
     targets = _scale_targets(ev, e, value)
     cov = value.coverage
     new_axes = {label: _resized(cov.axis(label), n) for label, n in targets.items() if n != cov.axis(label).size}
     new_cov = _with_axes(cov, new_axes)
     if not new_axes:
-        return value
+        return full()
     if method != "nearest":
         y, x = _horizontal(value, f"scale with method {e.method}")
         if set(new_axes) - {y.label, x.label}:
@@ -55,12 +61,14 @@ def scale(ev, e: ir.Scale) -> CoverageValue:
         if picked is not None:  # resample from the coarsest level with enough cells
             source = read_level(ev, value, *picked)
             sy, sx = source.coverage.axis(y.label), source.coverage.axis(x.label)
+        else:
+            source = full()
         ds = _warp(source, sy, sx, ny, nx, src_crs, src_crs, method)
         return CoverageValue(ds, new_cov, value.sliced)
     data = _pyramid_read(ev, e.source, value, targets)
     if data is None:
         index = {label: _nearest_index(cov.axis(label), axis.size) for label, axis in new_axes.items()}
-        data = value.data.isel(index)
+        data = full().data.isel(index)
     data = _assign_coords(data, new_cov, list(new_axes))
     return CoverageValue(data, new_cov, value.sliced)
 
