@@ -8,18 +8,14 @@ tests/server is, or add the folder yourself)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import numpy as np
 from datagen import ingredients, write_geotiff
 from rasterio.transform import from_origin
+from server_process import launch_server
 
 DATES = ["20210415", "20210501", "20210520"]
 BANDS = ["B02", "B03", "B04"]
@@ -53,11 +49,6 @@ class RunningServer:
                 self.process.kill()
                 self.process.wait(5)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_home(root: Path) -> tuple[Path, np.ndarray, np.ndarray, Path]:
@@ -97,28 +88,7 @@ def build_home(root: Path) -> tuple[Path, np.ndarray, np.ndarray, Path]:
 def start_server(root: Path, env: dict[str, str] | None = None, timeout: float = 60.0) -> RunningServer:
     """Build the cube under ``root`` and run ``petacube serve`` on a free port until /health answers."""
     home, s2, secret, upload = build_home(root)
-    port = free_port()
     log_path = root / "access.log"
-    environ = {**os.environ, "PETACUBE_HOME": str(home), "PETACUBE_ACCESS_LOG": str(log_path),
-               "PETACUBE_MAX_UPLOAD_BYTES": str(MAX_UPLOAD), "PETACUBE_QUERY_TIMEOUT": "30",
-               **(env or {})}
-    environ.pop("PETACUBE_CONFIG", None)
-    with open(root / "server.err", "wb") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "petacube.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=environ, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"petacube serve exited with {proc.returncode}:\n{(root / 'server.err').read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"petacube serve did not start:\n{(root / 'server.err').read_text()}")
-        time.sleep(0.1)
+    proc, url = launch_server(home, root, {"PETACUBE_ACCESS_LOG": str(log_path),
+                                           "PETACUBE_MAX_UPLOAD_BYTES": str(MAX_UPLOAD), **(env or {})}, timeout)
     return RunningServer(url, home, log_path, s2, secret, upload, proc)

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import numpy as np
+from server_process import launch_server
 
 REPO = Path(__file__).resolve().parents[2]
 COVERAGE = "S2_WEB"
@@ -54,11 +50,6 @@ class WebServer:
                 self.process.wait(5)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def build_home(root: Path) -> tuple[Path, dict[str, dict[str, np.ndarray]], object]:
     """Generate the scenes with the demo's generator and import them as the demo does."""
@@ -83,26 +74,6 @@ def build_home(root: Path) -> tuple[Path, dict[str, dict[str, np.ndarray]], obje
 def start_web_server(root: Path, timeout: float = 60.0) -> WebServer:
     """Build the cube under ``root`` and run ``petacube serve`` until /health answers."""
     home, scenes, demo = build_home(root)
-    port = _free_port()
-    environ = {**os.environ, "PETACUBE_HOME": str(home), "PETACUBE_QUERY_TIMEOUT": "30"}
-    environ.pop("PETACUBE_CONFIG", None)
-    with open(root / "server.err", "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "petacube.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=environ, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"petacube serve exited with {proc.returncode}:\n{(root / 'server.err').read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"petacube serve did not start:\n{(root / 'server.err').read_text()}")
-        time.sleep(0.1)
+    proc, url = launch_server(home, root, timeout=timeout)
     return WebServer(url, home, COVERAGE, sorted(scenes), list(demo.BANDS), scenes, demo.ORIGIN,
                      demo.RESOLUTION, SIZE, proc)

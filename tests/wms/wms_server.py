@@ -6,11 +6,7 @@ loopback port."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +14,7 @@ import httpx
 import numpy as np
 from datagen import ingredients, write_geotiff
 from rasterio.transform import from_origin
+from server_process import launch_server
 
 DATES = ["2021-04-15", "2021-05-01", "2021-05-20"]
 BANDS = ["B02", "B03", "B04"]
@@ -95,34 +92,10 @@ def build_home(root: Path) -> tuple[Path, np.ndarray, np.ndarray]:
     return home, s2, dem
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def start_wms_server(root: Path, timeout: float = 60.0) -> WmsServer:
     home, s2, dem = build_home(root)
-    port = free_port()
-    env = {**os.environ, "PETACUBE_HOME": str(home), "PETACUBE_QUERY_TIMEOUT": "30"}
-    env.pop("PETACUBE_CONFIG", None)
-    with open(root / "server.err", "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "petacube.cli", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"petacube serve exited:\n{(root / 'server.err').read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"petacube serve did not start:\n{(root / 'server.err').read_text()}")
-        time.sleep(0.1)
+    proc, url = launch_server(home, root, timeout=timeout)
     return WmsServer(url, home, s2, dem, proc)
 
 
