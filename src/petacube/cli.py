@@ -356,7 +356,6 @@ def rule_remove_cmd(ctx, rule_id):
     click.echo(f"removed rule #{rule_id}")
 
 
-
 @main.group("wms")
 def wms_group():
     """WMS layers: which coverages are map layers."""

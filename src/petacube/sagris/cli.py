@@ -6,85 +6,20 @@ went on; the summary says why); 2 a usage or configuration error (nothing proces
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import logging
-import sys
-import time
 from functools import partial
 from pathlib import Path
 
 import click
 
-from petacube.errors import PetacubeError
-
-
-def _user_errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PetacubeError as exc:
-            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("interrupted; re-run the same command to resume (finished products are kept)", err=True)
-            sys.exit(130)
-
-    return wrapper
+from petacube.sagris.console import progress_bars, run_batches, user_errors
 
 
 @click.group("sagris")
 def sagris():
     """SAGRIS Sentinel pre-processors (S2 L1C/L2A → L2B, aggregation, masks, collector)."""
-
-
-class _Bar:
-    """A rich progress bar for one batch."""
-
-    def __init__(self, total: int):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(TextColumn("[bold]sagris s2"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.description}"), transient=False)
-        self.progress.start()
-        self.task = self.progress.add_task("", total=total)
-
-    def advance(self, outcome) -> None:
-        self.progress.update(self.task, advance=1, description=f"{outcome.status}: {outcome.product[:60]}")
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
-def print_summary(result, *, quiet_when_idle: bool = False) -> None:
-    """The end-of-batch table: done, skipped, failed with reason."""
-    from rich.console import Console
-    from rich.table import Table
-
-    if quiet_when_idle and not any(o.status in ("done", "failed") for o in result.outcomes):
-        return
-    table = Table(title="sagris s2 summary")
-    table.add_column("product", overflow="fold")
-    table.add_column("status")
-    table.add_column("reason / outputs", overflow="fold")
-    colours = {"done": "green", "skipped": "yellow", "failed": "red"}
-    for o in result.outcomes:
-        detail = o.reason or (f"{len(o.outputs)} files in {o.seconds:.1f} s" if o.status == "done" else "")
-        table.add_row(o.product, f"[{colours[o.status]}]{o.status}", detail)
-    console = Console(stderr=False, width=160)
-    console.print(table)
-    for o in result.failed:  # plain lines too: greppable in logs, not wrapped by the table
-        click.echo(f"failed {o.product}: {o.reason}", err=True)
-    console.print(f"done {result.count('done')}, skipped {result.count('skipped')}, failed {result.count('failed')}"
-                  + (f"; work folder kept with batch.log: {result.batch_dir}" if result.batch_dir else ""))
 
 
 def _clip_bounds(tiles: Path | None, epsg: int | None):
@@ -130,7 +65,7 @@ def _clip_bounds(tiles: Path | None, epsg: int | None):
 @click.option("--cloud-probability", type=float, default=20.0, show_default=True,
               help="L2A cloud probability (%) above which a pixel is cloud")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
-@_user_errors
+@user_errors
 def s2_cmd(in_dir, out_dir, epsg, check, watch, interval, settle, max_cycles, workers, scheduler, work_dir, tile_size,
            tiles, sen2cor, no_sen2cor, buffer, cloud_probability, no_progress):
     """Sentinel-2 L1C/L2A → L2B (10/20/60 m GeoTIFF zips, SCL, cloud mask, previews)."""
@@ -151,24 +86,17 @@ def s2_cmd(in_dir, out_dir, epsg, check, watch, interval, settle, max_cycles, wo
                         tile_size=tile_size, clip_bounds=_clip_bounds(tiles, epsg))
     expected = partial(done_markers, options=options)
     settle_s = settle if settle is not None else (10.0 if watch else 0.0)
-    cycles, any_failed = 0, False
-    while True:
-        result = run_batch(in_dir, out_dir, process_product, options, expected, work_dir=work_dir, workers=workers,
-                           scheduler=scheduler, progress=None if no_progress else _Bar, settle_s=settle_s)
-        print_summary(result, quiet_when_idle=watch)
-        any_failed |= bool(result.failed)
-        cycles += 1
-        if not watch or (max_cycles is not None and cycles >= max_cycles):
-            break
-        time.sleep(interval)
-    sys.exit(1 if any_failed else 0)
+    run_batches(lambda: run_batch(in_dir, out_dir, process_product, options, expected, work_dir=work_dir,
+                                  workers=workers, scheduler=scheduler,
+                                  progress=progress_bars("sagris s2", not no_progress), settle_s=settle_s),
+                "sagris s2 summary", watch=watch, interval=interval, max_cycles=max_cycles)
 
 
 @sagris.command("collect")
 @click.option("--from", "sources", required=True, multiple=True, type=click.Path(path_type=Path),
               help="an output folder to collect from (repeat the option for several)")
 @click.option("--to", "dest", required=True, type=click.Path(path_type=Path), help="the folder to collect into")
-@_user_errors
+@user_errors
 def collect_cmd(sources, dest):
     """Move finished outputs of several processors' folders into one, atomically, never overwriting."""
     from petacube.sagris.batch.collect import collect

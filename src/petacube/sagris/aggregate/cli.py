@@ -6,29 +6,12 @@ summary says why); 2 a usage error (nothing processed).
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
-from petacube.errors import PetacubeError
-
-
-def user_errors(fn):
-    """PetacubeErrors become one line on stderr and exit status 2; Ctrl-C says how to resume."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PetacubeError as exc:
-            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("interrupted; re-run the same command to resume (published outputs are kept)", err=True)
-            sys.exit(130)
-
-    return wrapper
+from petacube.sagris.console import print_summary, progress_bars, user_errors
 
 
 @click.command("s2-aggregate")
@@ -46,13 +29,11 @@ def user_errors(fn):
 @user_errors
 def s2_aggregate_cmd(in_dir, out_dir, tiles, tile_size, resolutions, work_dir, workers, no_progress):
     """Mosaic the L2B granules of each pass into one seamless L2C scene per resolution."""
-    from petacube.sagris.aggregate.report import ProgressBar, print_summary
     from petacube.sagris.aggregate.run import AggregateOptions, run_aggregate
 
     options = AggregateOptions(tile_size=tile_size, tiles=tiles, work_dir=work_dir, workers=workers)
     if resolutions:
         options.resolutions = tuple(sorted(int(r) for r in resolutions))
-    bar = None if no_progress else (lambda total: ProgressBar(total, "sagris s2-aggregate"))
-    result = run_aggregate(in_dir, out_dir, options, progress=bar)
+    result = run_aggregate(in_dir, out_dir, options, progress=progress_bars("sagris s2-aggregate", not no_progress))
     print_summary(result, "sagris s2-aggregate summary")
     sys.exit(1 if result.failed else 0)

@@ -17,9 +17,7 @@ glob picks the scenes of one resolution and leaves the masks out.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -48,7 +46,7 @@ from petacube.sagris.aggregate.tiles import (
 )
 from petacube.sagris.batch.errors import BadProduct, OutputExists, SagrisError
 from petacube.sagris.batch.publish import claim, publish
-from petacube.sagris.batch.runner import BatchResult, Outcome
+from petacube.sagris.batch.runner import BatchResult, Outcome, run_in_work_folder
 
 MOSAIC_RULE = ("per pixel one granule: valid (cloud mask != 255 and a band != 0) beats nodata, "
                "clear (cloud mask 0) beats cloud/shadow/cirrus, then the lowest MGRS tile id; "
@@ -195,24 +193,8 @@ def run_aggregate(in_dir: Path, out_dir: Path, options: AggregateOptions | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs, outcomes = plan_outputs(in_dir, options, out_dir)
     work_root = Path(options.work_dir) if options.work_dir else out_dir / ".sagris-work"
-    batch_dir = work_root / f"aggregate-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}"
-    batch_dir.mkdir(parents=True, exist_ok=True)
-    bar = progress(len(jobs)) if progress and jobs else None
-    try:
-        for o in _execute(jobs, out_dir, batch_dir, options):
-            outcomes.append(o)
-            if bar is not None:
-                bar.advance(o)
-    finally:
-        if bar is not None:
-            bar.close()
-    if any(o.status == "failed" for o in outcomes):
-        with open(batch_dir / "batch.log", "a") as fh:
-            for o in outcomes:
-                fh.write(f"{o.status}\t{o.product}\t{o.reason}\n")
-        return BatchResult(outcomes, batch_dir)
-    shutil.rmtree(batch_dir, ignore_errors=True)
-    return BatchResult(outcomes, None)
+    return run_in_work_folder(work_root, "aggregate", outcomes, len(jobs),
+                              lambda batch_dir: _execute(jobs, out_dir, batch_dir, options), progress)
 
 
 def _execute(jobs: list[OutputJob], out_dir: Path, batch_dir: Path, options: AggregateOptions):

@@ -15,7 +15,7 @@ import shutil
 import socket
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,36 +106,48 @@ def _set_aside(path: Path, reason: str) -> None:
 
 
 def run_batch(in_dir: Path, out_dir: Path, process: ProcessFn, options, expected, *, work_dir: Path | None = None,
-              workers: int = 1, scheduler: str | None = None, progress=None, settle_s: float = 0.0) -> BatchResult:
+              workers: int = 1, scheduler: str | None = None, progress=None, settle_s: float = 0.0,
+              scanner=scan, label: str = "") -> BatchResult:
     """Scan ``in_dir`` and run every product to process, in parallel when asked; return the outcomes.
 
     ``progress(total)`` may return an object with ``advance(outcome)``; the CLI passes a rich bar.
+    ``scanner`` finds the jobs (the Sentinel-2 scan by default; Sentinel-1 passes its own) and
+    ``label`` names the batch folder (``batch-<label>-<time>...``).
     """
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if not in_dir.is_dir():
         raise SagrisError(f"input folder {in_dir} does not exist or is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = scan(in_dir, out_dir, expected, settle_s=settle_s)
+    jobs = scanner(in_dir, out_dir, expected, settle_s=settle_s)
     for j in jobs:
         if j.action == "fail":  # an unknown product type: set aside so a re-run does not report it again
             _set_aside(j.path, j.reason)
     outcomes = [Outcome(j.path.name, "skipped" if j.action == "skip" else "failed", j.reason)
                 for j in jobs if j.action != "process"]
     todo = [j for j in jobs if j.action == "process"]
-    work_root = Path(work_dir) if work_dir else out_dir / ".sagris-work"
-    batch_dir = work_root / f"batch-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}"
+    return run_in_work_folder(
+        Path(work_dir) if work_dir else out_dir / ".sagris-work", f"batch-{label}" if label else "batch", outcomes,
+        len(todo), lambda batch_dir: _execute(todo, out_dir, batch_dir, process, options, expected, workers, scheduler),
+        progress)
+
+
+def run_in_work_folder(work_root: Path, name: str, outcomes: list[Outcome], total: int,
+                       results: Callable[[Path], Iterable[Outcome]], progress=None) -> BatchResult:
+    """Collect ``results(batch_dir)`` (``total`` outcomes) after ``outcomes`` in a fresh work folder
+    ``work_root/<name>-<time>-<host>-<pid>``, advancing ``progress(total)``'s bar: the folder is
+    wiped when nothing failed, else kept with a batch.log of every outcome."""
+    batch_dir = work_root / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}"
     batch_dir.mkdir(parents=True, exist_ok=True)
-    bar = progress(len(todo)) if progress and todo else None
+    bar = progress(total) if progress and total else None
     try:
-        for o in _execute(todo, out_dir, batch_dir, process, options, expected, workers, scheduler):
+        for o in results(batch_dir):
             outcomes.append(o)
             if bar is not None:
                 bar.advance(o)
     finally:
         if bar is not None:
             bar.close()
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
+    if any(o.status == "failed" for o in outcomes):
         with open(batch_dir / "batch.log", "a") as fh:
             for o in outcomes:
                 fh.write(f"{o.status}\t{o.product}\t{o.reason}\n")

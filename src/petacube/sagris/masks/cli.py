@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from petacube.sagris.aggregate.cli import user_errors
+from petacube.sagris.console import print_summary, progress_bars, user_errors
 from petacube.sagris.masks.indices import MASKS, Thresholds
 
 _DEFAULT = Thresholds()
@@ -34,13 +34,11 @@ _DEFAULT = Thresholds()
 @user_errors
 def masks_cmd(in_dir, out_dir, resolution, ndwi, mndwi, ndmi, tcw, masks, work_dir, no_progress):
     """Water and wetness masks of L2C scenes; clouds, shadows and nodata are 255."""
-    from petacube.sagris.aggregate.report import ProgressBar, print_summary
     from petacube.sagris.masks.run import MaskOptions, run_masks
 
     options = MaskOptions(resolution=int(resolution), thresholds=Thresholds(ndwi, mndwi, ndmi, tcw), work_dir=work_dir)
     if masks:
         options.masks = tuple(masks)
-    bar = None if no_progress else (lambda total: ProgressBar(total, "sagris masks"))
-    result = run_masks(in_dir, out_dir, options, progress=bar)
+    result = run_masks(in_dir, out_dir, options, progress=progress_bars("sagris masks", not no_progress))
     print_summary(result, "sagris masks summary")
     sys.exit(1 if result.failed else 0)

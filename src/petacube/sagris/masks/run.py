@@ -10,9 +10,7 @@ atomically, claimed per output; re-runs skip published outputs.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -26,7 +24,7 @@ from petacube.errors import PetacubeError
 from petacube.sagris.aggregate.mosaic import bounded_gdal_cache
 from petacube.sagris.batch.errors import OutputExists, SagrisError
 from petacube.sagris.batch.publish import claim, publish
-from petacube.sagris.batch.runner import BatchResult, Outcome
+from petacube.sagris.batch.runner import BatchResult, Outcome, run_in_work_folder
 from petacube.sagris.masks.indices import MASK_NODATA, MASKS, Thresholds, classify
 from petacube.sagris.masks.scenes import BandReader, Scene, scan_l2c
 
@@ -68,25 +66,8 @@ def run_masks(in_dir: Path, out_dir: Path, options: MaskOptions | None = None, *
             outcomes.append(Outcome(sc.stem(options.resolution), "skipped",
                                     f"no {options.resolution} m L2C of this scene (has {have}); use --resolution"))
     work_root = Path(options.work_dir) if options.work_dir else out_dir / ".sagris-work"
-    batch_dir = work_root / f"masks-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}"
-    batch_dir.mkdir(parents=True, exist_ok=True)
-    bar = progress(len(todo)) if progress and todo else None
-    try:
-        for sc in todo:
-            o = mask_scene(sc, out_dir, batch_dir, options)
-            outcomes.append(o)
-            if bar is not None:
-                bar.advance(o)
-    finally:
-        if bar is not None:
-            bar.close()
-    if any(o.status == "failed" for o in outcomes):
-        with open(batch_dir / "batch.log", "a") as fh:
-            for o in outcomes:
-                fh.write(f"{o.status}\t{o.product}\t{o.reason}\n")
-        return BatchResult(outcomes, batch_dir)
-    shutil.rmtree(batch_dir, ignore_errors=True)
-    return BatchResult(outcomes, None)
+    return run_in_work_folder(work_root, "masks", outcomes, len(todo),
+                              lambda batch_dir: (mask_scene(sc, out_dir, batch_dir, options) for sc in todo), progress)
 
 
 def mask_scene(scene: Scene, out_dir: Path, batch_dir: Path, options: MaskOptions) -> Outcome:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from functools import partial
 from pathlib import Path
 
 import click
 
-from petacube.sagris.cli import _Bar, _user_errors, print_summary
+from petacube.sagris.console import progress_bars, run_batches, user_errors
 
 
 @click.command("s1")
@@ -31,7 +29,7 @@ from petacube.sagris.cli import _Bar, _user_errors, print_summary
 @click.option("--scheduler", help="dask.distributed scheduler address")
 @click.option("--work-dir", type=click.Path(path_type=Path), help="temporary folder (default <output>/.sagris-work)")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
-@_user_errors
+@user_errors
 def s1_cmd(in_dir, out_dir, epsg, check, dem, flattening, water_threshold, resolution, tile_size, watch, interval,
            settle, max_cycles, workers, scheduler, work_dir, no_progress):
     """Sentinel-1 IW GRD → noise-removed, calibrated, geocoded backscatter (master + UInt16 products, water mask)."""
@@ -54,14 +52,7 @@ def s1_cmd(in_dir, out_dir, epsg, check, dem, flattening, water_threshold, resol
                         water_threshold=parse_threshold(water_threshold), tile_size=tile_size, resolution=resolution)
     expected = partial(done_markers, options=options)
     settle_s = settle if settle is not None else (10.0 if watch else 0.0)
-    cycles, any_failed = 0, False
-    while True:
-        result = run_s1_batch(in_dir, out_dir, process_product, options, expected, work_dir=work_dir, workers=workers,
-                              scheduler=scheduler, progress=None if no_progress else _Bar, settle_s=settle_s)
-        print_summary(result, quiet_when_idle=watch)
-        any_failed |= bool(result.failed)
-        cycles += 1
-        if not watch or (max_cycles is not None and cycles >= max_cycles):
-            break
-        time.sleep(interval)
-    sys.exit(1 if any_failed else 0)
+    run_batches(lambda: run_s1_batch(in_dir, out_dir, process_product, options, expected, work_dir=work_dir,
+                                     workers=workers, scheduler=scheduler,
+                                     progress=progress_bars("sagris s1", not no_progress), settle_s=settle_s),
+                "sagris s1 summary", watch=watch, interval=interval, max_cycles=max_cycles)

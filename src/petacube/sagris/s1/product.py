@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
 from petacube.sagris.batch.errors import BadProduct, UnknownProductType
-from petacube.sagris.s2.product import SafeProduct, _common_root
+from petacube.sagris.s2.product import SafeProduct
 
 # S1A_IW_GRDH_1SDV_20150222T170725_20150222T170750_004739_005DD8_CEAB
 NAME_RE = re.compile(
@@ -69,25 +68,7 @@ def check_supported(name: S1Name) -> None:
 class S1Safe(SafeProduct):
     """Read access to a Sentinel-1 SAFE, zipped or unpacked (file access shared with the S2 reader)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.name = parse_name(self.path)
-        self.is_zip = self.path.suffix.lower() == ".zip"
-        if self.is_zip:
-            try:
-                with zipfile.ZipFile(self.path) as zf:
-                    names = zf.namelist()
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise BadProduct(f"{self.path.name}: not a readable zip ({exc}); re-download it") from exc
-            root = _common_root(names)
-            self._root = root
-            self._members = {n[len(root):]: n for n in names if not n.endswith("/") and n.startswith(root)}
-        else:
-            if not self.path.is_dir():
-                raise BadProduct(f"{self.path}: a .SAFE product must be a folder")
-            self._root = ""
-            self._members = {p.relative_to(self.path).as_posix(): p.relative_to(self.path).as_posix()
-                             for p in self.path.rglob("*") if p.is_file()}
+    parse_name = staticmethod(parse_name)
 
     def manifest(self) -> etree._Element:
         try:

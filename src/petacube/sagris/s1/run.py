@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from petacube.sagris.batch.errors import SagrisError, UnknownProductType
-from petacube.sagris.batch.runner import BatchResult, Outcome, _execute, _set_aside
+from petacube.sagris.batch.errors import UnknownProductType
+from petacube.sagris.batch.runner import BatchResult, run_batch
 from petacube.sagris.batch.scan import Job, outputs_done
 from petacube.sagris.s1.product import parse_name
 
@@ -46,34 +43,6 @@ def scan_s1(in_dir: Path, out_dir: Path, expected, *, settle_s: float = 0.0) -> 
 
 def run_s1_batch(in_dir: Path, out_dir: Path, process, options, expected, *, work_dir: Path | None = None,
                  workers: int = 1, scheduler: str | None = None, progress=None, settle_s: float = 0.0) -> BatchResult:
-    """Like `petacube.sagris.batch.runner.run_batch`, with the Sentinel-1 scan."""
-    in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if not in_dir.is_dir():
-        raise SagrisError(f"input folder {in_dir} does not exist or is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = scan_s1(in_dir, out_dir, expected, settle_s=settle_s)
-    for j in jobs:
-        if j.action == "fail":
-            _set_aside(j.path, j.reason)
-    outcomes = [Outcome(j.path.name, "skipped" if j.action == "skip" else "failed", j.reason)
-                for j in jobs if j.action != "process"]
-    todo = [j for j in jobs if j.action == "process"]
-    root = Path(work_dir) if work_dir else out_dir / ".sagris-work"
-    batch_dir = root / f"batch-s1-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}"
-    batch_dir.mkdir(parents=True, exist_ok=True)
-    bar = progress(len(todo)) if progress and todo else None
-    try:
-        for o in _execute(todo, out_dir, batch_dir, process, options, expected, workers, scheduler):
-            outcomes.append(o)
-            if bar is not None:
-                bar.advance(o)
-    finally:
-        if bar is not None:
-            bar.close()
-    if any(o.status == "failed" for o in outcomes):
-        with open(batch_dir / "batch.log", "a") as fh:
-            for o in outcomes:
-                fh.write(f"{o.status}\t{o.product}\t{o.reason}\n")
-        return BatchResult(outcomes, batch_dir)
-    shutil.rmtree(batch_dir, ignore_errors=True)
-    return BatchResult(outcomes, None)
+    """`petacube.sagris.batch.runner.run_batch` with the Sentinel-1 scan."""
+    return run_batch(in_dir, out_dir, process, options, expected, work_dir=work_dir, workers=workers,
+                     scheduler=scheduler, progress=progress, settle_s=settle_s, scanner=scan_s1, label="s1")

@@ -57,9 +57,11 @@ def parse_name(path: Path | str) -> ProductName:
 class SafeProduct:
     """Read access to the files of a SAFE product, zipped or unpacked, by path inside the SAFE."""
 
+    parse_name = staticmethod(parse_name)  # the product name's parser (Sentinel-1 uses its own)
+
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.name = parse_name(self.path)
+        self.name = self.parse_name(self.path)
         self.is_zip = self.path.suffix.lower() == ".zip"
         if self.is_zip:
             try:
