@@ -36,7 +36,8 @@ def _stored_parts(e: ir.Expr):
 
 def planned(ev, e: ir.Expr) -> CoverageValue | None:
     """A stored read's region and bands, without planning its tile reads (so the server's read
-    guard sees only the pyramid level actually read); None when ``e`` is not a stored read.
+    guard sees only the pyramid level actually read); None when ``e`` is not a stored read of a
+    coverage with pyramid levels.
     Its data holds empty placeholders: use it for the domain and band names only."""
     import numpy as np
     import xarray as xr
@@ -49,6 +50,8 @@ def planned(ev, e: ir.Expr) -> CoverageValue | None:
         return None
     ref, axes, band = parts
     cov = ev.cube.describe(ref.name)
+    if not cov.pyramid or cov.insitu:  # no level to choose: the caller reads level 0 straight away
+        return None
     region = region_of(ev, cov, axes) if axes else ev.cube.region(cov)
     names = [stored_band(cov, band)] if band is not None else [b.name for b in cov.bands]
     placeholder = xr.Dataset({n: xr.DataArray(np.zeros(0, dtype=cov.band(n).dtype)) for n in names})
