@@ -431,22 +431,7 @@ def main() -> int:
 
         print()
         ok = not problems
-        by = {(r["server"], r["conns"]): r for r in results}
-        for c in conns:
-            pc = by[("petacube", c)]
-            ms = [by[(s, c)] for s in servers if s != "petacube"]
-            for m in ms:
-                print(f"c={c}: petacube / {m['server']} req/s = {pc['rps'] / max(m['rps'], 1e-9):.2f}")
-            best = max(ms, key=lambda m: m["rps"], default=None)
-            checks = {
-                f"throughput >= 1.5 x MapServer (best mode{', ' + best['server'] if best else ''})":
-                    best is None or pc["rps"] >= 1.5 * best["rps"],
-                f"p99 <= 2 x p50 ({pc['p99'] / max(pc['p50'], 1):.2f})": pc["p99"] <= 2 * pc["p50"],
-                "zero errors": pc["errors"] == 0,
-            }
-            for what, passed in checks.items():
-                print(f"  c={c} petacube {what}: {'PASS' if passed else 'FAIL'}")
-                ok &= passed
+        ok &= wcs.check_targets(results, conns, servers, throughput_factor=1.5, p99_factor=2.0)
         lat = latencies["petacube"]
         ratio = lat[ZOOMS[0]] / lat[ZOOMS[-1]]
         passed = ratio <= 2
